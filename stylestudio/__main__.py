@@ -1,0 +1,3 @@
+from stylestudio.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""The style generator: a feed-forward encoder / residual / decoder network.
+
+Johnson-style layout with the usual fixes: reflection padding (no dark borders), instance
+normalisation, and nearest-neighbour upsampling followed by a convolution instead of transposed
+convolutions (no checkerboard artefacts). Fully convolutional; inputs of any size are padded to a
+multiple of 4 internally and cropped back. Input and output are RGB in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from stylestudio.core.models.norm import StatsInstanceNorm
+
+ARCHITECTURE_NAME = "stylestudio.generator.v1"
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    base_channels: int = 32
+    residual_blocks: int = 5
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, params: dict[str, object]) -> GeneratorConfig:
+        known = {"base_channels", "residual_blocks"}
+        unknown = set(params) - known
+        if unknown:
+            raise ValueError(f"unknown generator parameter(s): {', '.join(sorted(unknown))}")
+        config = cls(**{k: int(v) for k, v in params.items()})  # type: ignore[arg-type]
+        if not 4 <= config.base_channels <= 256 or not 0 <= config.residual_blocks <= 32:
+            raise ValueError("generator parameters out of range")
+        return config
+
+
+class ConvNormAct(nn.Module):
+    """Reflection pad → conv → instance norm → optional ReLU."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, act: bool = True):
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(kernel // 2)
+        self.conv = nn.Conv2d(cin, cout, kernel, stride)
+        self.norm = StatsInstanceNorm(cout)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(self.conv(self.pad(x)))
+        return F.relu(x) if self.act else x
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            ConvNormAct(channels, channels, 3), ConvNormAct(channels, channels, 3, act=False)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class UpsampleConv(nn.Module):
+    """Nearest ×2 upsample then conv: the checkerboard-free alternative to ConvTranspose2d."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.block = ConvNormAct(cin, cout, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+class Generator(nn.Module):
+    """Image → stylised image, both ``(N, 3, H, W)`` in [0, 1]."""
+
+    #: Input sizes must be multiples of this; ``forward`` pads and crops for other sizes.
+    size_multiple = 4
+    #: Pixels of context on each side that influence one output pixel (conservative bound).
+    receptive_radius = 56
+
+    def __init__(self, config: GeneratorConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or GeneratorConfig()
+        c = self.config.base_channels
+        self.encoder = nn.Sequential(
+            ConvNormAct(3, c, 9), ConvNormAct(c, 2 * c, 3, 2), ConvNormAct(2 * c, 4 * c, 3, 2)
+        )
+        self.residuals = nn.Sequential(
+            *[ResidualBlock(4 * c) for _ in range(self.config.residual_blocks)]
+        )
+        self.decoder = nn.Sequential(UpsampleConv(4 * c, 2 * c), UpsampleConv(2 * c, c))
+        self.head = nn.Sequential(nn.ReflectionPad2d(4), nn.Conv2d(c, 3, 9))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        m = self.size_multiple
+        pad_h, pad_w = (-h) % m, (-w) % m
+        if pad_h or pad_w:
+            x = pad_to_multiple(x, m)
+        y = self.head(self.decoder(self.residuals(self.encoder(x * 2.0 - 1.0))))
+        y = torch.sigmoid(y)
+        return y[..., :h, :w]
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Pad bottom/right to a multiple of ``multiple`` (reflect when possible, else replicate)."""
+    h, w = x.shape[-2:]
+    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
