@@ -369,6 +369,20 @@ def _read_folder(folder: Path) -> StyleFiles:
     )
 
 
+def read_folder_manifest(folder: str | Path) -> StyleManifest:
+    """Only the manifest of a style folder: cheap, no checksum or tensor checks (for listing)."""
+    folder = Path(folder)
+    source = f"Style folder {folder.name!r}"
+    for name in REQUIRED_FILES:
+        if not (folder / name).is_file():
+            raise _fail(f"{source} has no {name}.")
+    data = _read_bounded(folder / MANIFEST_FILE, MANIFEST_FILE, source)
+    try:
+        return StyleManifest.from_json(data)
+    except StyleFormatError as exc:
+        raise _fail(f"{source}: {exc}") from None
+
+
 def _size(n: int) -> str:
     return f"{n // MiB} MiB" if n >= MiB else f"{n} bytes"
 
@@ -555,7 +569,9 @@ def check_thumbnail(data: bytes, source: str) -> tuple[int, int]:
                         f"{source}: {THUMBNAIL_FILE} is {width}×{height} pixels; "
                         f"at most {MAX_THUMBNAIL_SIDE} per side is allowed."
                     )
-                image.load()
+                image.verify()  # chunk checksums and structure up to IEND
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                image.load()  # and the pixels really decode
     except StyleFormatError:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Warning):
