@@ -366,6 +366,12 @@ def test_float_and_int32_tiff(tmp_path: Path) -> None:
     assert np.allclose(loaded.rgb[..., 0], ints / 65535, atol=1e-6)
 
 
+def test_lab_tiff_loads_as_srgb(tmp_path: Path) -> None:
+    Image.new("LAB", (4, 4), (128, 128, 128)).save(tmp_path / "lab.tif")  # L* = 50, neutral
+    loaded = load_image(tmp_path / "lab.tif")
+    assert np.allclose(loaded.rgb, 119 / 255, atol=2 / 255)  # sRGB value of L* 50 grey
+
+
 @pytest.mark.parametrize("suffix", [".jpg", ".tif"])
 def test_cmyk_loads_as_rgb(tmp_path: Path, suffix: str) -> None:
     cmyk = np.zeros((8, 16, 4), dtype=np.uint8)
@@ -476,6 +482,14 @@ def test_directory_and_missing_file(tmp_path: Path) -> None:
         load_image(tmp_path / "missing.png")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX named pipes")
+def test_special_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.png"
+    os.mkfifo(pipe)
+    with pytest.raises(ImageLoadError, match=r"^pipe\.png is not an image file"):
+        load_image(pipe)
+
+
 def test_declared_huge_png_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "huge.png"
     path.write_bytes(_png_with_size(40000, 40000))
@@ -557,6 +571,8 @@ def test_unknown_suffix_lists_supported(tmp_path: Path) -> None:
 def test_bad_arrays_are_programming_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         save_image(tmp_path / "x.png", np.zeros((4, 4), dtype=np.float32))
+    with pytest.raises(TypeError):
+        save_image(tmp_path / "x.png", np.zeros((4, 4, 3), dtype=np.uint8))
     with pytest.raises(ValueError):
         save_image(
             tmp_path / "x.png", np.zeros((4, 4, 3), np.float32), alpha=np.zeros((3, 4), np.uint8)

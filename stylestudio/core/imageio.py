@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
+import stat as stat_module
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +72,8 @@ _TIFF_EXIF_TAGS = (270, 271, 272, 305, 306, 315, 33432)  # description, make, mo
 _EXIF_SUB_IFDS = (0x8769, 0x8825)  # Exif and GPS directories
 _JPEG_MAX_EXIF = 65533
 _BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -144,6 +148,8 @@ def composite_on_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 def _check_arrays(rgb: np.ndarray, alpha: np.ndarray | None) -> None:
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got {getattr(rgb, 'shape', type(rgb))}")
+    if not np.issubdtype(rgb.dtype, np.floating):
+        raise TypeError(f"expected a float array with values in [0, 1], got {rgb.dtype}")
     if rgb.shape[0] == 0 or rgb.shape[1] == 0:
         raise ValueError("cannot make an image of zero size")
     if alpha is not None and alpha.shape != rgb.shape[:2]:
@@ -403,8 +409,10 @@ def load_image(
         stat = path.stat()
     except OSError as exc:
         raise _read_error(name, exc) from exc
-    if path.is_dir():
+    if stat_module.S_ISDIR(stat.st_mode):
         raise ImageLoadError(f"{name} is a folder, not an image file.")
+    if not stat_module.S_ISREG(stat.st_mode):
+        raise ImageLoadError(f"{name} is not an image file (or its format is not supported).")
     if stat.st_size == 0:
         raise ImageLoadError(f"{name} is empty (0 bytes).")
     damaged = f"{name} is damaged or incomplete."
@@ -433,8 +441,10 @@ def load_image(
         # Decoder failures are OSErrors without an errno; real I/O failures carry one.
         if exc.errno is not None:
             raise _read_error(name, exc) from exc
+        _log.debug("cannot decode %s", path, exc_info=True)
         raise ImageLoadError(damaged) from exc
     except Exception as exc:  # SyntaxError, ValueError, struct.error, zlib.error, EOFError, ...
+        _log.warning("unexpected error decoding %s", path, exc_info=True)
         raise ImageLoadError(damaged) from exc
 
 
@@ -521,7 +531,11 @@ def save_image(
     """Encode ``rgb`` (+ alpha) by the file suffix and write it atomically; returns the path.
 
     JPEG and BMP cannot store alpha: the image is composited onto white. ``quality`` (1-100)
-    applies to JPEG and WebP (100 means lossless WebP); PNG is lossless and TIFF uses Deflate.
+    applies to JPEG (4:4:4 chroma from 90 up) and WebP (100 means lossless WebP); PNG is
+    lossless and TIFF uses Deflate. EXIF is written to JPEG/PNG/WebP (TIFF: descriptive tags
+    only) and silently dropped when it cannot be parsed or exceeds JPEG's 64 KB segment; ICC
+    goes to every format but BMP. ``protect`` lists the input photos, which are never replaced.
+    Not written: 16 bits per channel (Pillow has no such RGB mode).
     """
     path = Path(path)
     name = path.name or str(path)
