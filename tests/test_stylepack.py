@@ -187,6 +187,7 @@ def _manifest_json(**changes: object) -> str:
         ({"id": "../evil"}, "style id"),
         ({"id": "Upper"}, "style id"),
         ({"id": "a" * 65}, "style id"),
+        ({"id": "con"}, "style id"),
         ({"name": "   "}, "must not be empty"),
         ({"name": "x" * 81}, "longer than 80"),
         ({"name": 5}, "'name' must be text"),
@@ -219,6 +220,10 @@ def test_manifest_rejects_bad_json() -> None:
         StyleManifest.from_json('{"x": NaN}')
     with pytest.raises(StyleFormatError, match="UTF-8"):
         StyleManifest.from_json(b"\xff\xfe{")
+    with pytest.raises(StyleFormatError, match="out of range"):
+        StyleManifest.from_json('{"version": ' + "9" * 5000 + "}")
+    with pytest.raises(StyleFormatError, match="nested too deeply"):
+        StyleManifest.from_json("[" * 100_000 + "]" * 100_000)
 
 
 def test_new_style_id_is_a_unique_slug() -> None:
@@ -449,6 +454,20 @@ def test_corrupt_and_truncated_zips_rejected(tmp_path: Path) -> None:
 def test_missing_required_member_rejected(tmp_path: Path) -> None:
     pack = write_zip(tmp_path / "m.stylepack", valid_members()[:1])
     assert "has no weights.safetensors" in rejected(pack)
+
+
+def test_manifest_and_record_are_hashable() -> None:
+    manifest = make_manifest(weights_sha256="cd" * 32)
+    assert len({manifest, StyleManifest.from_json(manifest.to_json())}) == 1
+    from stylestudio.core.library import StyleRecord
+
+    assert (
+        len(
+            {StyleRecord(manifest, Path("a"), False, None)}
+            | {StyleRecord(manifest, Path("a"), False, None)}
+        )
+        == 1
+    )
 
 
 def test_manifest_dataclass_replace_validates() -> None:

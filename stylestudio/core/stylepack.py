@@ -67,6 +67,10 @@ MAX_SAFETENSORS_HEADER = 16 * MiB
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+#: Names Windows will not accept as a folder name, whatever the extension.
+WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(1, 10)}
+)
 PICKLE_SUFFIXES = frozenset({".pkl", ".pt", ".pth", ".bin", ".ckpt", ".pickle"})
 
 #: A fixed timestamp for zip members, so that exporting the same style twice gives equal bytes.
@@ -121,7 +125,7 @@ def clean_name(name: object) -> str:
     cleaned = name.strip()
     if not cleaned:
         raise _fail("The style name must not be empty.")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in cleaned):
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in cleaned):
         raise _fail("The style name must not contain line breaks or control characters.")
     if len(cleaned) > MAX_NAME_LENGTH:
         raise _fail(f"The style name is longer than {MAX_NAME_LENGTH} characters.")
@@ -171,7 +175,11 @@ class StyleManifest:
     training: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not ID_PATTERN.fullmatch(self.id):
+        if (
+            not isinstance(self.id, str)
+            or not ID_PATTERN.fullmatch(self.id)
+            or self.id in WINDOWS_RESERVED
+        ):
             raise _fail(
                 f"The style id {self.id!r} is invalid; ids are 1 to 64 lower-case letters, digits "
                 "and hyphens, starting with a letter or digit."
@@ -200,6 +208,9 @@ class StyleManifest:
             json.dumps(self.training, allow_nan=False)
         except (TypeError, ValueError):
             raise _fail("The manifest's parameters and training data must be plain JSON.") from None
+
+    def __hash__(self) -> int:  # the dict fields are not hashable; these identify a manifest
+        return hash((self.id, self.name, self.version, self.weights_sha256))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object stored in ``style.json``."""
@@ -233,6 +244,8 @@ class StyleManifest:
             data = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             raise _fail(f"style.json is not valid JSON (line {exc.lineno}: {exc.msg}).") from None
+        except ValueError:  # e.g. an integer with thousands of digits
+            raise _fail("style.json is not valid JSON (a value is out of range).") from None
         except RecursionError:
             raise _fail("style.json is nested too deeply.") from None
         return cls.from_dict(data)
@@ -487,7 +500,7 @@ def parse_safetensors_header(data: bytes, source: str = "The style") -> dict[str
         raise _fail(f"{bad} (bad header length).")
     try:
         header = json.loads(data[8 : 8 + header_len].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # includes UnicodeDecodeError and JSONDecodeError
         raise _fail(f"{bad} (unreadable header).") from None
     if not isinstance(header, dict):
         raise _fail(f"{bad} (header is not an object).")
