@@ -192,25 +192,16 @@ def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
     return np.repeat(gray[..., None], 3, axis=2)
 
 
-def _orient(array: np.ndarray, orientation: int) -> np.ndarray:
-    """Apply EXIF orientation 1-8 to an (H, W[, C]) array, as Pillow's transpose would."""
-    if orientation == 2:
-        out = array[:, ::-1]
-    elif orientation == 3:
-        out = array[::-1, ::-1]
-    elif orientation == 4:
-        out = array[::-1]
-    elif orientation == 5:
-        out = array.swapaxes(0, 1)
-    elif orientation == 6:
-        out = np.rot90(array, k=-1)
-    elif orientation == 7:
-        out = array.swapaxes(0, 1)[::-1, ::-1]
-    elif orientation == 8:
-        out = np.rot90(array, k=1)
-    else:
-        return array
-    return np.ascontiguousarray(out)
+# EXIF orientation → the transpose that makes the image upright (as Pillow's exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def _icc_color_space(icc: bytes) -> bytes:
@@ -290,6 +281,10 @@ def from_pil(
     if icc is not None and not isinstance(icc, bytes):
         icc = None
 
+    if apply_orientation and orientation in _TRANSPOSE:
+        # On the integer image, before conversion: cheaper than on the float array, and the
+        # alpha band turns with the colours.
+        image = image.transpose(_TRANSPOSE[orientation])
     mode = image.mode
     bit_depth = 8
     alpha: np.ndarray | None = None
@@ -335,10 +330,6 @@ def from_pil(
         if mode in ("LA", "RGBA"):
             alpha = np.ascontiguousarray(pixels[..., -1])
 
-    if apply_orientation and orientation != 1:
-        rgb = _orient(rgb, orientation)
-        if alpha is not None:
-            alpha = _orient(alpha, orientation)
     return LoadedImage(
         rgb=np.ascontiguousarray(rgb, dtype=np.float32),
         alpha=alpha,
