@@ -1,0 +1,185 @@
+"""Training settings: one dataclass with three presets and validated advanced fields.
+
+This module does not import torch, so settings pages can use it cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from stylestudio.core.errors import TrainingError
+
+PRESET_NAMES = ("quick", "balanced", "best")
+ADVERSARIAL_KINDS = ("hinge", "lsgan")
+AUGMENT_KINDS = ("color", "translation", "cutout")
+_LAYER = re.compile(r"relu[1-5]_1")
+
+#: Fields whose change does not invalidate a checkpoint (a run may be extended or re-paced).
+RESUME_FREE_FIELDS = frozenset({"steps", "checkpoint_every", "preview_every", "preview_size"})
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that decides how a style is learned.
+
+    Loss weights assume VGG features of ImageNet-normalised input, Gram matrices divided by
+    C*H*W and mean-squared errors; ``tv`` is the mean squared difference of neighbouring pixels.
+    """
+
+    steps: int = 4000
+    crop_size: int = 256  # side of the square photo crops the generator practises on
+    batch_size: int = 4
+    style_size: int = 512  # long side the style images are scaled to (never enlarged)
+    style_scales: tuple[float, ...] = (1.0, 0.5)  # Gram targets at these fractions of style_size
+    content_size: int = 640  # long side practice photos are scaled to before cropping
+    min_crop_scale: float = 0.5  # crops cover crop_size / s pixels, s uniform in [this, 1]
+    lr_g: float = 1e-3
+    lr_d: float = 2e-4
+    content_weight: float = 1.0
+    style_weight: float = 1e5
+    tv_weight: float = 1.0
+    adversarial_weight: float = 0.05
+    use_content: bool = True
+    use_style: bool = True
+    use_tv: bool = True
+    use_adversarial: bool = True
+    adversarial_loss: str = "hinge"  # "hinge" or "lsgan"
+    augment: tuple[str, ...] = AUGMENT_KINDS  # differentiable augmentation for the discriminator
+    content_layer: str = "relu4_1"
+    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+    seed: int = 0
+    checkpoint_every: int = 500
+    preview_every: int = 100
+    preview_size: int = 256  # long side of the preview / thumbnail samples
+    generator_channels: int = 32
+    generator_blocks: int = 5
+    discriminator_channels: int = 64
+    discriminator_layers: int = 3
+    mixed_precision: bool = True  # CUDA only (float16 autocast + GradScaler)
+    deterministic: bool = True  # torch.use_deterministic_algorithms during CPU runs
+    preset_name: str = field(default="custom", compare=False)
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> TrainingConfig:
+        """``quick`` (minutes on a GPU), ``balanced`` (default) or ``best``; then overrides."""
+        base: dict[str, Any]
+        if name == "quick":
+            base = {
+                "steps": 1000,
+                "crop_size": 192,
+                "batch_size": 2,
+                "style_size": 384,
+                "content_size": 512,
+                "checkpoint_every": 250,
+                "preview_every": 50,
+            }
+        elif name == "balanced":
+            base = {}
+        elif name == "best":
+            base = {
+                "steps": 12000,
+                "crop_size": 320,
+                "batch_size": 4,
+                "style_size": 768,
+                "style_scales": (1.0, 0.5, 0.25),
+                "content_size": 800,
+                "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+                "checkpoint_every": 1000,
+                "preview_every": 200,
+            }
+        else:
+            raise TrainingError(
+                f"Unknown training preset {name!r}; choose one of {', '.join(PRESET_NAMES)}."
+            )
+        base["preset_name"] = name
+        base.update(overrides)
+        return cls(**base).validated()
+
+    def replace(self, **changes: Any) -> TrainingConfig:
+        return dataclasses.replace(self, **changes).validated()
+
+    def validated(self) -> TrainingConfig:
+        """``self`` if every field is usable, else TrainingError naming the first bad one."""
+
+        def bad(message: str) -> TrainingError:
+            return TrainingError(f"Invalid training setting: {message}.")
+
+        positive_ints = [
+            "steps",
+            "crop_size",
+            "batch_size",
+            "style_size",
+            "content_size",
+            "checkpoint_every",
+            "preview_every",
+            "preview_size",
+            "generator_channels",
+            "discriminator_channels",
+            "discriminator_layers",
+        ]
+        for name in positive_ints:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise bad(f"{name} must be a whole number of at least 1")
+        if self.crop_size < 32 or self.crop_size % 4:
+            raise bad("crop_size must be a multiple of 4 and at least 32")
+        if not 4 <= self.generator_channels <= 256 or not 0 <= self.generator_blocks <= 32:
+            raise bad("the generator size is out of range")
+        if not self.style_scales or any(not 0.05 <= s <= 2.0 for s in self.style_scales):
+            raise bad("style_scales must be one or more numbers between 0.05 and 2")
+        if not 0.1 <= self.min_crop_scale <= 1.0:
+            raise bad("min_crop_scale must be between 0.1 and 1")
+        for name in ("lr_g", "lr_d"):
+            if not 0 < getattr(self, name) < 1:
+                raise bad(f"{name} must be between 0 and 1")
+        for name in ("content_weight", "style_weight", "tv_weight", "adversarial_weight"):
+            if getattr(self, name) < 0:
+                raise bad(f"{name} must not be negative")
+        if self.adversarial_loss not in ADVERSARIAL_KINDS:
+            raise bad(f"adversarial_loss must be one of {', '.join(ADVERSARIAL_KINDS)}")
+        unknown = [a for a in self.augment if a not in AUGMENT_KINDS]
+        if unknown:
+            raise bad(f"unknown augmentation {unknown[0]!r}")
+        for layer in (self.content_layer, *self.style_layers):
+            if not _LAYER.fullmatch(layer):
+                raise bad(f"{layer!r} is not a VGG layer name such as relu3_1")
+        if not self.style_layers and self.use_style:
+            raise bad("style_layers must not be empty while the style loss is on")
+        if not (self.use_content or self.use_style or self.use_adversarial):
+            raise bad("at least one of the content, style and adversarial losses must be on")
+        return self
+
+    @property
+    def feature_layers(self) -> tuple[str, ...]:
+        """The VGG layers the losses read, in network order."""
+        layers = set(self.style_layers) | {self.content_layer}
+        return tuple(sorted(layers))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values (tuples become lists)."""
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            for f in dataclasses.fields(self)
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise TrainingError(f"Unknown training setting {unknown[0]!r}.")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        try:
+            return cls(**values).validated()
+        except TypeError as exc:
+            raise TrainingError(f"Invalid training settings: {exc}.") from None
+
+    def resume_key(self) -> dict[str, Any]:
+        """The settings a checkpoint must match to be resumed with this config."""
+        data = self.to_dict()
+        for name in (*RESUME_FREE_FIELDS, "preset_name"):
+            data.pop(name, None)
+        return data

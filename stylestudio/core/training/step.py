@@ -1,0 +1,235 @@
+"""One optimisation step of the style GAN: the models, optimisers, style targets and the maths.
+
+``TrainingStep`` knows nothing about files, threads or events; the Trainer drives it and the
+time estimate benchmarks it. Under ``torch.distributed`` the generator and discriminator are
+wrapped in DistributedDataParallel; the discriminator's DDP wrapper is used only for its own update
+(real and fake patches go through it as one concatenated batch, so one forward meets one backward),
+and the generator's update calls the bare discriminator with its parameters frozen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from stylestudio.core.models.discriminator import DiscriminatorConfig, PatchDiscriminator
+from stylestudio.core.models.generator import Generator, GeneratorConfig
+from stylestudio.core.training import losses
+from stylestudio.core.training.augment import diff_augment
+from stylestudio.core.training.config import TrainingConfig
+from stylestudio.core.training.data import resize, resize_long_side
+
+LOSS_TERMS = ("content", "style", "tv", "adversarial")
+_G_BETAS = (0.9, 0.999)
+_D_BETAS = (0.5, 0.999)
+
+
+def _distributed() -> bool:
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+class TrainingStep:
+    """Generator + discriminator + frozen feature extractor, with their optimisers."""
+
+    def __init__(
+        self,
+        config: TrainingConfig,
+        extractor: nn.Module,
+        device: torch.device,
+        *,
+        generator_config: GeneratorConfig | None = None,
+        generator_state: Mapping[str, torch.Tensor] | None = None,
+    ) -> None:
+        self.config = config
+        self.device = device
+        self.amp = bool(config.mixed_precision and device.type == "cuda")
+        self.channels_last = device.type == "cuda"
+        gen_config = generator_config or GeneratorConfig(
+            config.generator_channels, config.generator_blocks
+        )
+        # Initialise from the seed without disturbing the caller's global RNG.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self.G = Generator(gen_config)
+            self.D = PatchDiscriminator(
+                DiscriminatorConfig(config.discriminator_channels, config.discriminator_layers)
+            )
+        if generator_state is not None:
+            self.G.load_state_dict(dict(generator_state), strict=True)
+        memory = torch.channels_last if self.channels_last else torch.preserve_format
+        self.G.to(device=device, memory_format=memory).train()
+        self.D.to(device=device, memory_format=memory).train()
+        self.extractor = extractor.to(device).eval()
+        self.extractor.requires_grad_(False)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=_G_BETAS)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=_D_BETAS)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.g_train: nn.Module = self.G
+        self.d_train: nn.Module = self.D
+        if _distributed():
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [device.index] if device.type == "cuda" else None
+            self.g_train = DDP(self.G, device_ids=ids, broadcast_buffers=False)
+            # Spectral-norm u/v buffers evolve identically on every rank (same weights, same ops).
+            self.d_train = DDP(self.D, device_ids=ids, broadcast_buffers=False)
+        self.style_targets: dict[float, dict[str, torch.Tensor]] = {}
+
+    # ---------------------------------------------------------------------------------------
+    # helpers
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.amp:
+            return torch.autocast(device_type="cuda", dtype=torch.float16)
+        return contextlib.nullcontext()
+
+    def to_device(self, batch: torch.Tensor) -> torch.Tensor:
+        batch = batch.to(self.device, non_blocking=True)
+        if self.channels_last:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return batch
+
+    @contextlib.contextmanager
+    def _frozen_discriminator(self) -> Iterator[None]:
+        self.D.requires_grad_(False)
+        try:
+            yield
+        finally:
+            self.D.requires_grad_(True)
+
+    # ---------------------------------------------------------------------------------------
+    # style targets
+
+    @torch.no_grad()
+    def set_style_targets(self, style_images: Sequence[torch.Tensor]) -> None:
+        """Mean Gram matrices of the style images at each of ``config.style_scales``.
+
+        Scale ``s`` resizes the style images (already at ``style_size``) by ``s``; the generated
+        crops are resized by the same ``s`` before their Gram matrices are compared, so each
+        scale matches texture statistics at a different coarseness.
+        """
+        targets: dict[float, dict[str, torch.Tensor]] = {}
+        for scale in self.config.style_scales:
+            sums: dict[str, torch.Tensor] = {}
+            for image in style_images:
+                long_side = max(16, round(max(image.shape[-2:]) * scale))
+                scaled = resize_long_side(image, long_side, enlarge=True).unsqueeze(0)
+                feats = self.extractor(scaled.to(self.device))
+                for layer in self.config.style_layers:
+                    gram = losses.gram_matrix(feats[layer])[0]
+                    sums[layer] = sums[layer] + gram if layer in sums else gram
+            targets[scale] = {k: v / len(style_images) for k, v in sums.items()}
+        self.style_targets = targets
+
+    # ---------------------------------------------------------------------------------------
+    # losses
+
+    def generator_losses(
+        self, content: torch.Tensor, aug_gen: torch.Generator, *, generator: nn.Module | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The stylised batch and each enabled loss term, *unweighted*."""
+        cfg = self.config
+        net = generator or self.g_train
+        terms: dict[str, torch.Tensor] = {}
+        with self._autocast():
+            out = net(content)
+        need_features = cfg.use_content or cfg.use_style
+        feats = self.extractor(out) if need_features else {}
+        if cfg.use_content:
+            with torch.no_grad():
+                target = self.extractor(content)[cfg.content_layer]
+            terms["content"] = losses.content_loss(feats[cfg.content_layer], target)
+        if cfg.use_style:
+            if not self.style_targets:
+                raise RuntimeError("set_style_targets() must be called first")
+            total = None
+            crop = out.shape[-1]
+            for scale, targets in self.style_targets.items():
+                if abs(scale - 1.0) < 1e-6:
+                    scale_feats = feats
+                else:
+                    side = max(16, round(crop * scale))
+                    scale_feats = self.extractor(resize(out, (side, side)))
+                term = losses.style_loss(scale_feats, targets)
+                total = term if total is None else total + term
+            assert total is not None
+            terms["style"] = total / len(self.style_targets)
+        if cfg.use_tv:
+            terms["tv"] = losses.tv_loss(out)
+        if cfg.use_adversarial:
+            with self._frozen_discriminator(), self._autocast():
+                logits = self.D(diff_augment(out, cfg.augment, aug_gen))
+            terms["adversarial"] = losses.generator_adversarial_loss(cfg.adversarial_loss, logits)
+        return out, terms
+
+    def weighted(self, terms: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        cfg = self.config
+        weights = {
+            "content": cfg.content_weight,
+            "style": cfg.style_weight,
+            "tv": cfg.tv_weight,
+            "adversarial": cfg.adversarial_weight,
+        }
+        return {name: value * weights[name] for name, value in terms.items()}
+
+    def discriminator_loss(
+        self, content: torch.Tensor, real: torch.Tensor, aug_gen: torch.Generator
+    ) -> torch.Tensor:
+        cfg = self.config
+        with torch.no_grad(), self._autocast():
+            fake = self.G(content)
+        batch = torch.cat(
+            [diff_augment(real, cfg.augment, aug_gen), diff_augment(fake, cfg.augment, aug_gen)]
+        )
+        with self._autocast():
+            logits = self.d_train(batch)
+        n = real.shape[0]
+        return losses.discriminator_loss(cfg.adversarial_loss, logits[:n], logits[n:])
+
+    # ---------------------------------------------------------------------------------------
+    # the step
+
+    def step(
+        self, content: torch.Tensor, real: torch.Tensor, aug_gen: torch.Generator
+    ) -> dict[str, float]:
+        """One discriminator update (if adversarial) then one generator update."""
+        content, real = self.to_device(content), self.to_device(real)
+        report: dict[str, torch.Tensor] = {}
+        if self.config.use_adversarial:
+            d_loss = self.discriminator_loss(content, real, aug_gen)
+            self.opt_d.zero_grad(set_to_none=True)
+            self.scaler.scale(d_loss).backward()
+            self.scaler.step(self.opt_d)
+            report["d"] = d_loss.detach()
+        _, terms = self.generator_losses(content, aug_gen)
+        weighted = self.weighted(terms)
+        total = torch.stack(list(weighted.values())).sum()
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler.scale(total).backward()
+        self.scaler.step(self.opt_g)
+        self.scaler.update()
+        report.update({k: v.detach() for k, v in weighted.items()})
+        report["total"] = total.detach()
+        values = torch.stack([v.float() for v in report.values()]).cpu().tolist()
+        return dict(zip(report, values, strict=True))
+
+    @torch.no_grad()
+    def stylize(self, batch: torch.Tensor) -> torch.Tensor:
+        """The current generator applied to ``batch`` (float32, CPU)."""
+        was_training = self.G.training
+        self.G.eval()
+        try:
+            with self._autocast():
+                out = self.G(self.to_device(batch))
+        finally:
+            self.G.train(was_training)
+        return out.float().cpu().contiguous()
+
+    def generator_state_dict(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().float().cpu().contiguous() for k, v in self.G.state_dict().items()}

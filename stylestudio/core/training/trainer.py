@@ -1,0 +1,446 @@
+"""The Trainer: learns a style from a few images and saves it to the style library.
+
+Typical use from a GUI (``run`` blocks, so it goes on a worker thread)::
+
+    trainer = Trainer(TrainingConfig.preset("quick"), [painting], photos_folder, library,
+                      name="My style", on_event=queue_to_gui_thread)
+    record = trainer.run()            # on a worker thread
+    trainer.pause(); trainer.resume(); trainer.cancel()   # from any thread
+
+``run`` returns the new ``StyleRecord`` (None without a library). It raises ``CancelledError``
+after a cancel (having reported ``Cancelled``) and ``StyleStudioError`` for problems the user can
+fix (having reported ``Failed`` with the same one-sentence message).
+
+Files: checkpoints go to ``run_dir`` (default ``user_cache_dir()/training/<name-slug>``). On
+success the style is added to the library in one atomic step and the run folder is deleted. On
+cancel no style is written; by default a checkpoint of the current step is kept so the run can be
+resumed later (``cancel(keep_checkpoint=False)`` deletes the run folder instead). After a failure or
+a killed process the last periodic checkpoint remains; ``resume_checkpoint=True`` continues from it.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from stylestudio import __version__
+from stylestudio.core.errors import CancelledError, StyleStudioError, TrainingError
+from stylestudio.core.training import checkpoint as ckpt
+from stylestudio.core.training import data, distributed
+from stylestudio.core.training.config import TrainingConfig
+from stylestudio.core.training.events import (
+    Cancelled,
+    Checkpointed,
+    Failed,
+    Finished,
+    Paused,
+    Preview,
+    Progress,
+    Resumed,
+    Started,
+    TrainingEvent,
+)
+from stylestudio.core.training.step import TrainingStep
+
+log = logging.getLogger(__name__)
+
+#: Streams of the per-step random generators (see ``_stream_seed``).
+_CONTENT, _REAL, _AUGMENT = 0, 1, 2
+THUMBNAIL_SIZE = 256
+
+
+def run_slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48]
+    return slug or "style"
+
+
+def default_run_dir(name: str) -> Path:
+    """Where a run named ``name`` keeps its checkpoints unless told otherwise."""
+    from stylestudio.core.paths import user_cache_dir
+
+    return user_cache_dir() / "training" / run_slug(name)
+
+
+def _stream_seed(seed: int, rank: int, step: int, stream: int) -> int:
+    """Seed of one random stream at one step: sampling is a pure function of
+    (seed, rank, step), so a resumed run draws exactly the crops an uninterrupted one would."""
+    value = (seed & 0xFFFFFFFF) * 1_000_003 + rank * 7_919 + step * 4 + stream
+    return value % (2**63 - 1)
+
+
+def _resolve_device(preference: str | torch.device | None) -> torch.device:
+    if isinstance(preference, torch.device):
+        return preference
+    from stylestudio.core.engine.device import select_device
+
+    return select_device(preference)
+
+
+def _describe_device(device: torch.device) -> str:
+    from stylestudio.core.engine.device import describe_device
+
+    return describe_device(device)
+
+
+class Trainer:
+    """Learns one style. Construct cheaply; all heavy work happens in ``run``."""
+
+    def __init__(
+        self,
+        config: TrainingConfig,
+        style_images: Sequence[data.ImageInput] | data.ImageInput,
+        content_images: Sequence[data.ImageInput] | data.ImageInput | None = None,
+        library: Any = None,
+        *,
+        name: str = "My style",
+        start_from: Any = None,
+        vgg_weights: Path | None = None,
+        on_event: Callable[[TrainingEvent], None] | None = None,
+        device: str | torch.device | None = None,
+        run_dir: Path | None = None,
+        resume_checkpoint: bool = False,
+        feature_extractor: nn.Module | None = None,
+        allow_download: bool = True,
+        description: str = "",
+    ) -> None:
+        """
+        ``style_images``/``content_images``: paths or (H, W, 3) float arrays; content may be a
+        folder or None (see ``data``). ``library``: a ``StyleLibrary`` (None: nothing is saved;
+        see ``generator_state``). ``start_from``: a ``StyleRecord``, a style id/name in
+        ``library``, a style folder/.stylepack path, or None for a fresh generator.
+        ``feature_extractor``: replaces VGG19 (any module returning ``{layer: tensor}``).
+        """
+        self.config = config.validated()
+        if isinstance(style_images, (str, Path, np.ndarray)):
+            style_images = [style_images]
+        if not style_images:
+            raise TrainingError("Add at least one style image to learn from.")
+        self.style_images = list(style_images)
+        self.content_images = content_images
+        self.library = library
+        self.name = name.strip() or "My style"
+        self.start_from = start_from
+        self.vgg_weights = vgg_weights
+        self.on_event = on_event
+        self.device_preference = device
+        self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(self.name)
+        self.resume_checkpoint = resume_checkpoint
+        self.feature_extractor = feature_extractor
+        self.allow_download = allow_download
+        self.description = description
+        self._running = threading.Event()
+        self._running.set()
+        self._cancel = threading.Event()
+        self._keep_checkpoint = True
+        self._rank = 0
+        self.step_count = 0
+        self.training_step: TrainingStep | None = None
+        self.generator_state: dict[str, torch.Tensor] | None = None  # set after success
+
+    # ---------------------------------------------------------------------------------------
+    # control (any thread)
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def cancel(self, keep_checkpoint: bool = True) -> None:
+        """Stop at the next step boundary; no style is written."""
+        self._keep_checkpoint = keep_checkpoint
+        self._cancel.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # ---------------------------------------------------------------------------------------
+
+    def _emit(self, event: TrainingEvent) -> None:
+        if self.on_event is not None and self._rank == 0:
+            self.on_event(event)
+
+    def run(self) -> Any:
+        """Train to ``config.steps``; returns the new StyleRecord (None without a library)."""
+        self._rank = distributed.world()[1]
+        previous = (
+            torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(),
+        )
+        device = torch.device("cpu")
+        try:
+            device = _resolve_device(self.device_preference)
+            if self.config.deterministic and device.type == "cpu":
+                torch.use_deterministic_algorithms(True, warn_only=True)
+            return self._run(device)
+        except CancelledError:
+            raise
+        except StyleStudioError as exc:
+            self._emit(Failed(str(exc)))
+            raise
+        except Exception as exc:
+            from stylestudio.core.engine.device import free_device_memory, is_out_of_memory
+
+            if is_out_of_memory(exc):
+                free_device_memory(device)
+                message = (
+                    "The device ran out of memory; choose a smaller preset, crop size or batch, "
+                    "or train on the CPU."
+                )
+                self._emit(Failed(message))
+                raise TrainingError(message) from exc
+            self._emit(Failed(f"Training failed unexpectedly: {exc}"))
+            raise
+        finally:
+            torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+
+    def _load_inputs(
+        self, world_size: int, rank: int
+    ) -> tuple[list[data.SourceImage], list[data.SourceImage], list[str]]:
+        cfg = self.config
+        styles = data.load_style_images(self.style_images, cfg.style_size)
+        contents, note = data.load_content_images(self.content_images, cfg.content_size, cfg.seed)
+        notes = [note] if note else []
+        return styles, contents, notes
+
+    def _starting_generator(self) -> tuple[Any, dict[str, torch.Tensor] | None, str | None]:
+        """(GeneratorConfig, initial weights, style id) for ``start_from``."""
+        from stylestudio.core.models.generator import ARCHITECTURE_NAME, GeneratorConfig
+
+        cfg = self.config
+        if self.start_from is None:
+            return GeneratorConfig(cfg.generator_channels, cfg.generator_blocks), None, None
+        from stylestudio.core import stylepack
+
+        source = self.start_from
+        location: Path
+        if hasattr(source, "location") and hasattr(source, "manifest"):
+            location = Path(source.location)
+        elif isinstance(source, Path) or (isinstance(source, str) and Path(source).exists()):
+            location = Path(source)
+        else:
+            from stylestudio.core.library import StyleLibrary
+
+            library = self.library if self.library is not None else StyleLibrary()
+            location = library.get(str(source)).location
+        manifest, tensors = stylepack.read_style(location)
+        if manifest.architecture != ARCHITECTURE_NAME:
+            raise TrainingError(
+                f"The style {manifest.name!r} uses a different network and cannot be a starting "
+                "point for training."
+            )
+        return GeneratorConfig.from_dict(dict(manifest.params)), tensors, manifest.id
+
+    def _build_extractor(self) -> nn.Module:
+        if self.feature_extractor is not None:
+            return self.feature_extractor
+        from stylestudio.core.training.features import build_feature_extractor
+
+        return build_feature_extractor(
+            self.config.feature_layers, self.vgg_weights, allow_download=self.allow_download
+        )
+
+    def _run(self, device: torch.device) -> Any:
+        cfg = self.config
+        started_at = time.monotonic()
+        world_size, rank = distributed.world()
+        styles, contents, notes = self._load_inputs(world_size, rank)
+        gen_config, gen_state, start_id = self._starting_generator()
+        extractor = self._build_extractor()
+        step_obj = TrainingStep(
+            cfg, extractor, device, generator_config=gen_config, generator_state=gen_state
+        )
+        self.training_step = step_obj
+        step_obj.set_style_targets([s.tensor for s in styles])
+        fingerprint = {
+            "style_images": [s.sha256 for s in styles],
+            "content_images": [c.sha256 for c in contents],
+            "start_from": start_id,
+            "generator": gen_config.to_dict(),
+        }
+        content_sampler = data.CropSampler(
+            [c.tensor for c in data.shard(contents, rank, world_size)],
+            cfg.crop_size,
+            cfg.min_crop_scale,
+        )
+        real_sampler = data.CropSampler(
+            [s.tensor for s in styles],
+            cfg.crop_size,
+            min(cfg.style_scales),
+            max(cfg.style_scales),
+        )
+        samples = data.preview_samples(contents, cfg.preview_size)
+
+        start_step, elapsed_before = self._prepare_run_dir(step_obj, fingerprint, rank)
+        self.step_count = start_step
+        self._emit(
+            Started(
+                cfg.steps,
+                start_step,
+                _describe_device(device),
+                self.run_dir,
+                world_size,
+                tuple(notes),
+            )
+        )
+        gen = torch.Generator()
+        window: collections.deque[tuple[int, float]] = collections.deque(maxlen=20)
+        active_since = time.monotonic()
+        active_before = elapsed_before
+        last_saved = start_step
+        meta = {"config": cfg.to_dict(), "config_key": cfg.resume_key(), "inputs": fingerprint}
+
+        step = start_step
+        while step < cfg.steps:
+            if not self._running.is_set() and not self._cancel.is_set():
+                active_before += time.monotonic() - active_since
+                self._emit(Paused(step))
+                while not self._running.wait(0.1):
+                    pass
+                if not self._cancel.is_set():
+                    self._emit(Resumed(step))
+                active_since = time.monotonic()
+                window.clear()
+            if distributed.any_rank(self._cancel.is_set(), device):
+                self._cancel.set()
+                break
+            gen.manual_seed(_stream_seed(cfg.seed, rank, step, _CONTENT))
+            content = content_sampler.sample(cfg.batch_size, gen)
+            gen.manual_seed(_stream_seed(cfg.seed, rank, step, _REAL))
+            real = real_sampler.sample(cfg.batch_size, gen)
+            gen.manual_seed(_stream_seed(cfg.seed, rank, step, _AUGMENT))
+            values = step_obj.step(content, real, gen)
+            step += 1
+            self.step_count = step
+            now = time.monotonic()
+            window.append((step, now))
+            it_per_s = 0.0
+            if len(window) >= 2 and window[-1][1] > window[0][1]:
+                it_per_s = (window[-1][0] - window[0][0]) / (window[-1][1] - window[0][1])
+            eta = (cfg.steps - step) / it_per_s if it_per_s > 0 else float("nan")
+            self._emit(Progress(step, cfg.steps, values, it_per_s, eta))
+            if self._rank == 0 and (step % cfg.preview_every == 0 or step == cfg.steps):
+                self._emit(Preview(step, self._preview_pairs(step_obj, samples)))
+            if step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                elapsed = active_before + time.monotonic() - active_since
+                self._save(step_obj, step, {**meta, "elapsed_s": elapsed})
+                last_saved = step
+
+        elapsed = active_before + time.monotonic() - active_since
+        if self._cancel.is_set():
+            keep = self._keep_checkpoint
+            if keep and step > last_saved:
+                self._save(step_obj, step, {**meta, "elapsed_s": elapsed})
+            distributed.barrier()
+            if rank == 0 and not keep:
+                ckpt.remove_run_dir(self.run_dir)
+            self._emit(Cancelled(step, self.run_dir if keep else None))
+            raise CancelledError("Training was cancelled.")
+
+        self.generator_state = step_obj.generator_state_dict()
+        training = self._training_metadata(styles, contents, start_id, elapsed, device, world_size)
+        training["wall_time_s"] = round(time.monotonic() - started_at, 3)
+        record = None
+        if rank == 0:
+            if self.library is not None:
+                record = self._save_style(step_obj, samples, training)
+            ckpt.remove_run_dir(self.run_dir)
+        distributed.barrier()
+        self._emit(Finished(record, step, elapsed, training))
+        return record
+
+    def _prepare_run_dir(
+        self, step_obj: TrainingStep, fingerprint: dict[str, Any], rank: int
+    ) -> tuple[int, float]:
+        """Load the checkpoint to resume from, or clear old ones; (start step, elapsed)."""
+        latest = ckpt.latest_checkpoint(self.run_dir) if self.resume_checkpoint else None
+        if latest is None:
+            if rank == 0:
+                for old in ckpt.list_checkpoints(self.run_dir):
+                    ckpt.remove_run_dir(old.path)
+            distributed.barrier()
+            return 0, 0.0
+        meta = latest.meta
+        if meta.get("config_key") != self.config.resume_key():
+            raise TrainingError(
+                "The interrupted run used different settings; start a new run instead of resuming."
+            )
+        if meta.get("inputs") != fingerprint:
+            raise TrainingError(
+                "The interrupted run used different images or a different starting style; start "
+                "a new run instead of resuming."
+            )
+        if latest.step > self.config.steps:
+            raise TrainingError(
+                f"The interrupted run is already at step {latest.step}, beyond the "
+                f"{self.config.steps} steps asked for."
+            )
+        ckpt.load_checkpoint(latest, step_obj)
+        return latest.step, float(meta.get("elapsed_s", 0.0))
+
+    def _save(self, step_obj: TrainingStep, step: int, meta: dict[str, Any]) -> None:
+        if self._rank == 0:
+            path = ckpt.save_checkpoint(self.run_dir, step, step_obj, meta)
+            self._emit(Checkpointed(step, path))
+
+    @staticmethod
+    def _preview_pairs(
+        step_obj: TrainingStep, samples: torch.Tensor
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        after = step_obj.stylize(samples)
+        return [(data.to_array(b), data.to_array(a)) for b, a in zip(samples, after, strict=True)]
+
+    def _training_metadata(
+        self,
+        styles: list[data.SourceImage],
+        contents: list[data.SourceImage],
+        start_id: str | None,
+        elapsed: float,
+        device: torch.device,
+        world_size: int,
+    ) -> dict[str, Any]:
+        return {
+            "trainer": f"StyleStudio {__version__}",
+            "settings": self.config.to_dict(),
+            "steps": self.step_count,
+            "time_s": round(elapsed, 3),
+            "device": _describe_device(device),
+            "processes": world_size,
+            "started_from": start_id,
+            "style_images": [
+                {"name": s.name, "sha256": s.sha256, "size": list(s.original_size)} for s in styles
+            ],
+            "content_images": {"count": len(contents), "sha256": [c.sha256 for c in contents]},
+        }
+
+    def _save_style(
+        self, step_obj: TrainingStep, samples: torch.Tensor, training: dict[str, Any]
+    ) -> Any:
+        from PIL import Image
+
+        from stylestudio.core.imageio import to_uint8
+        from stylestudio.core.models.generator import ARCHITECTURE_NAME
+
+        thumb = data.resize(samples[:1], (THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        thumbnail = Image.fromarray(to_uint8(data.to_array(step_obj.stylize(thumb)[0])), "RGB")
+        return self.library.add(
+            self.name,
+            self.generator_state,
+            architecture=ARCHITECTURE_NAME,
+            params=step_obj.G.config.to_dict(),
+            thumbnail=thumbnail,
+            training=training,
+            description=self.description,
+        )
