@@ -1,0 +1,534 @@
+"""The engine worker: a QThread-owned object that owns the Engine, the style library and photos.
+
+The GUI thread never runs torch. It posts requests into thread-safe mailboxes and wakes the
+worker with a queued signal; the worker answers with signals (delivered on the GUI thread).
+View requests are "latest wins": a newer one replaces a pending one and cancels the running one
+through the engine's cancel callback, so a slider storm causes only a few network runs.
+Torch, the engine and the library are imported here, in the worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+from stylestudio.core.errors import CancelledError, ImageSaveError, StyleStudioError
+from stylestudio.gui.adjustments import Adjustments
+from stylestudio.gui.export_plan import ExportSettings, planned_path
+from stylestudio.gui.gallery import StyleCard
+from stylestudio.gui.mailbox import FifoBox, LatestSlot
+from stylestudio.gui.qimage import numpy_to_qimage
+from stylestudio.gui.resample import downscale
+
+log = logging.getLogger(__name__)
+
+QUICK_SIDE = 512
+PHOTO_CACHE = 2
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    builtin_dir: Path | None = None
+    user_dir: Path | None = None
+    device: str | None = None
+    quick_side: int = QUICK_SIDE
+
+
+@dataclass(frozen=True)
+class ViewRequest:
+    """Show ``photo`` (and stylise it when ``style_location`` is set)."""
+
+    request_id: int
+    photo: Path
+    style_id: str | None
+    style_location: Path | None
+    adjustments: Adjustments
+    display_side: int = 2048
+    #: Bumped by the GUI whenever its canvas is reset; the original is sent once per epoch.
+    canvas_epoch: int = 0
+
+
+@dataclass
+class PhotoLoaded:
+    request_id: int
+    canvas_epoch: int
+    photo: Path
+    image: QImage
+    width: int
+    height: int
+
+
+@dataclass
+class PreviewResult:
+    request_id: int
+    photo: Path
+    style_id: str
+    stage: int  # 1 = quick low-resolution, 2 = final
+    final: bool
+    image: QImage
+    original: np.ndarray  # the photo at the result's size, for instant re-adjustment
+    raw: np.ndarray  # network output before strength / colour preservation
+    adjustments: Adjustments
+    elapsed_s: float
+    device: str
+    canvas_epoch: int = 0
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.width(), self.image.height()
+
+
+@dataclass(frozen=True)
+class LibraryOp:
+    kind: str  # "list", "rename", "delete", "import", "export"
+    style_id: str = ""
+    name: str = ""
+    path: Path | None = None
+
+
+@dataclass
+class ExportJob:
+    job_id: int
+    photos: list[Path]
+    style_id: str
+    style_name: str
+    style_location: Path
+    adjustments: Adjustments
+    settings: ExportSettings
+
+
+@dataclass
+class ExportSummary:
+    job_id: int
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    cancelled: bool = False
+    total: int = 0
+
+
+@dataclass
+class _ExportState:
+    job: ExportJob
+    summary: ExportSummary
+    index: int = 0
+
+
+class EngineWorker(QObject):
+    """Lives in the engine thread. All slots and helpers here run in that thread."""
+
+    engineLoading = Signal(str)
+    engineReady = Signal(str)
+    engineFailed = Signal(str)
+    stylesListed = Signal(list)
+    libraryDone = Signal(str, str)  # kind, message
+    libraryFailed = Signal(str, str)  # kind, message
+    photoLoaded = Signal(object)
+    previewReady = Signal(object)
+    progress = Signal(int, float)
+    requestFailed = Signal(int, str)
+    busyChanged = Signal(bool)
+    exportProgress = Signal(int, int, int, str)  # job id, done, total, current file name
+    exportFileFailed = Signal(int, str, str)
+    exportFinished = Signal(object)
+
+    def __init__(self, config: WorkerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.views: LatestSlot[ViewRequest] = LatestSlot()
+        self.library_ops: FifoBox[LibraryOp] = FifoBox()
+        self.exports: FifoBox[ExportJob] = FifoBox()
+        self.shutting_down = threading.Event()
+        self._cancel_view_id = -1
+        self._cancel_export_id = -1
+        self._engine: Any = None
+        self._library: Any = None
+        self._engine_error: str | None = None
+        self._started = False
+        self._photos: OrderedDict[Path, Any] = OrderedDict()
+        self._scaled: OrderedDict[tuple[Path, int], np.ndarray] = OrderedDict()
+        self._export: _ExportState | None = None
+        self._sent_original: tuple[Path, int] | None = None
+        # Counters (read by tests and the benchmark).
+        self.network_runs = 0
+        self.completed_runs = 0
+        self.cancelled_runs = 0
+
+    # Control from the GUI thread (thread-safe) -------------------------------------------
+    def cancel_view(self, request_id: int) -> None:
+        self._cancel_view_id = max(self._cancel_view_id, request_id)
+
+    def cancel_export(self, job_id: int) -> None:
+        self._cancel_export_id = max(self._cancel_export_id, job_id)
+
+    # Worker thread ------------------------------------------------------------------------
+    @Slot()
+    def process(self) -> None:
+        """Drain the mailboxes. Called (queued) after every post; extra wake-ups are cheap."""
+        if not self._started:
+            self._started = True
+            self._start_engine()
+        busy = False
+        while not self.shutting_down.is_set():
+            op = self.library_ops.take()
+            if op is not None:
+                self._run_library_op(op)
+                continue
+            view = self.views.take()
+            if view is not None:
+                if not busy:
+                    busy = True
+                    self.busyChanged.emit(True)
+                self._run_view(view)
+                continue
+            if self._export is None:
+                job = self.exports.take()
+                if job is not None:
+                    self._export = _ExportState(
+                        job, ExportSummary(job.job_id, total=len(job.photos))
+                    )
+            if self._export is not None:
+                if not busy:
+                    busy = True
+                    self.busyChanged.emit(True)
+                self._export_step()
+                continue
+            break
+        if busy:
+            self.busyChanged.emit(False)
+
+    def _start_engine(self) -> None:
+        self.engineLoading.emit("")
+        try:
+            from stylestudio.core.library import StyleLibrary
+
+            self._library = StyleLibrary(self.config.user_dir, self.config.builtin_dir)
+            self._emit_styles()
+            from stylestudio.core.engine import Engine
+
+            self._engine = Engine(device=self.config.device)
+            self.engineReady.emit(str(self._engine.device_description))
+        except StyleStudioError as exc:
+            self._engine_error = str(exc)
+            self.engineFailed.emit(self._engine_error)
+        except Exception as exc:  # a broken install must not crash the window
+            log.exception("engine start failed")
+            self._engine_error = f"{type(exc).__name__}: {exc}"
+            self.engineFailed.emit(self._engine_error)
+
+    def _emit_styles(self) -> None:
+        cards = [StyleCard.from_record(record) for record in self._library.list()]
+        self.stylesListed.emit(cards)
+
+    # Library ------------------------------------------------------------------------------
+    def _run_library_op(self, op: LibraryOp) -> None:
+        if self._library is None:
+            self.libraryFailed.emit(
+                op.kind, self._engine_error or "The style library is unavailable."
+            )
+            return
+        try:
+            message = ""
+            if op.kind == "rename":
+                message = self._library.rename(op.style_id, op.name).name
+            elif op.kind == "delete":
+                self._library.delete(op.style_id)
+            elif op.kind == "import":
+                assert op.path is not None
+                record = self._library.import_pack(op.path)
+                message = str(record.id)
+            elif op.kind == "export":
+                assert op.path is not None
+                message = str(self._library.export_pack(op.style_id, op.path))
+            if op.kind != "export":
+                self._emit_styles()
+            self.libraryDone.emit(op.kind, message)
+        except StyleStudioError as exc:
+            self.libraryFailed.emit(op.kind, str(exc))
+        except Exception as exc:
+            log.exception("library operation %s failed", op.kind)
+            self.libraryFailed.emit(op.kind, f"{type(exc).__name__}: {exc}")
+
+    # Photos -------------------------------------------------------------------------------
+    def _photo(self, path: Path) -> Any:
+        cached = self._photos.get(path)
+        if cached is not None:
+            self._photos.move_to_end(path)
+            return cached
+        from stylestudio.core.imageio import load_image
+
+        loaded = load_image(path)
+        self._photos[path] = loaded
+        while len(self._photos) > PHOTO_CACHE:
+            old, _ = self._photos.popitem(last=False)
+            for key in [k for k in self._scaled if k[0] == old]:
+                del self._scaled[key]
+        return loaded
+
+    def _scaled_photo(self, path: Path, rgb: np.ndarray, side: int | None) -> np.ndarray:
+        if side is None or max(rgb.shape[:2]) <= side:
+            return rgb
+        key = (path, side)
+        cached = self._scaled.get(key)
+        if cached is None:
+            cached = downscale(rgb, side)
+            self._scaled[key] = cached
+            while len(self._scaled) > 6:
+                self._scaled.popitem(last=False)
+        return cached
+
+    # Views --------------------------------------------------------------------------------
+    def _stale(self, request_id: int) -> bool:
+        return (
+            self.shutting_down.is_set()
+            or self.views.has_pending()
+            or self._cancel_view_id >= request_id
+        )
+
+    def _run_view(self, req: ViewRequest) -> None:
+        try:
+            loaded = self._photo(req.photo)
+            if self._sent_original != (req.photo, req.canvas_epoch):
+                self._sent_original = (req.photo, req.canvas_epoch)
+                self.photoLoaded.emit(
+                    PhotoLoaded(
+                        req.request_id,
+                        req.canvas_epoch,
+                        req.photo,
+                        numpy_to_qimage(loaded.rgb),
+                        loaded.width,
+                        loaded.height,
+                    )
+                )
+            if req.style_location is None or req.style_id is None:
+                return
+            if self._engine is None:
+                raise StyleStudioError(self._engine_error or "The engine is not available.")
+            full_side = max(loaded.width, loaded.height)
+            final_side = None if req.adjustments.output_size == "full" else req.display_side
+            final_side = None if final_side is None or final_side >= full_side else final_side
+            stages: list[int | None] = []
+            quick = self.config.quick_side
+            if quick and (final_side or full_side) > quick * 1.25:
+                stages.append(quick)
+            stages.append(final_side)
+            for number, side in enumerate(stages, start=1):
+                if self._stale(req.request_id):
+                    return
+                image = self._scaled_photo(req.photo, loaded.rgb, side)
+                result = self._stylize(image, req.style_location, req.adjustments, req.request_id)
+                if result is None:
+                    return
+                self.previewReady.emit(
+                    PreviewResult(
+                        request_id=req.request_id,
+                        photo=req.photo,
+                        style_id=req.style_id,
+                        stage=number,
+                        final=number == len(stages),
+                        image=numpy_to_qimage(result.image),
+                        original=image,
+                        raw=result.raw,
+                        adjustments=req.adjustments,
+                        elapsed_s=float(result.elapsed_s),
+                        device=str(result.device),
+                        canvas_epoch=req.canvas_epoch,
+                    )
+                )
+        except StyleStudioError as exc:
+            self.requestFailed.emit(req.request_id, str(exc))
+        except MemoryError:
+            self.requestFailed.emit(req.request_id, "Not enough memory to process this photo.")
+        except Exception as exc:
+            log.exception("view request failed")
+            self.requestFailed.emit(req.request_id, f"{type(exc).__name__}: {exc}")
+
+    def _stylize(
+        self, image: np.ndarray, location: Path, adj: Adjustments, request_id: int
+    ) -> Any | None:
+        """One engine run; None when it was cancelled because a newer request arrived."""
+        from stylestudio.core.engine import StylizeOptions
+
+        options = StylizeOptions(
+            strength=adj.strength,
+            preserve_colors=adj.preserve_colors,
+            style_scale=adj.style_scale,
+            max_side=None,
+        )
+        self.network_runs += 1
+        try:
+            result = self._engine.stylize(
+                image,
+                location,
+                options,
+                progress=lambda fraction, _msg: self.progress.emit(request_id, float(fraction)),
+                cancel=lambda: self._stale(request_id),
+            )
+        except CancelledError:
+            self.cancelled_runs += 1
+            return None
+        self.completed_runs += 1
+        return result
+
+    # Export -------------------------------------------------------------------------------
+    def _export_step(self) -> None:
+        state = self._export
+        assert state is not None
+        job, summary = state.job, state.summary
+        if self.shutting_down.is_set() or self._cancel_export_id >= job.job_id:
+            summary.cancelled = True
+            self._finish_export()
+            return
+        if state.index >= len(job.photos):
+            self._finish_export()
+            return
+        photo = job.photos[state.index]
+        state.index += 1
+        self.exportProgress.emit(job.job_id, state.index - 1, len(job.photos), photo.name)
+        try:
+            written = self._export_one(job, photo, state.index)
+            summary.written.append(written)
+        except CancelledError:
+            summary.cancelled = True
+            self._finish_export()
+            return
+        except StyleStudioError as exc:
+            summary.failed.append((photo, str(exc)))
+            self.exportFileFailed.emit(job.job_id, str(photo), str(exc))
+        except MemoryError:
+            message = "Not enough memory to process this photo."
+            summary.failed.append((photo, message))
+            self.exportFileFailed.emit(job.job_id, str(photo), message)
+        except Exception as exc:
+            log.exception("export of %s failed", photo)
+            message = f"{type(exc).__name__}: {exc}"
+            summary.failed.append((photo, message))
+            self.exportFileFailed.emit(job.job_id, str(photo), message)
+        self.exportProgress.emit(job.job_id, state.index, len(job.photos), photo.name)
+
+    def _export_one(self, job: ExportJob, photo: Path, index: int) -> Path:
+        from stylestudio.core.engine import StylizeOptions
+        from stylestudio.core.imageio import save_image, unique_path
+
+        if self._engine is None:
+            raise StyleStudioError(self._engine_error or "The engine is not available.")
+        loaded = self._photo(photo)
+        adj = job.adjustments
+        options = StylizeOptions(
+            strength=adj.strength,
+            preserve_colors=adj.preserve_colors,
+            style_scale=adj.style_scale,
+            max_side=None,
+        )
+        self.network_runs += 1
+        result = self._engine.stylize(
+            loaded.rgb,
+            job.style_location,
+            options,
+            cancel=lambda: self.shutting_down.is_set() or self._cancel_export_id >= job.job_id,
+        )
+        self.completed_runs += 1
+        settings = job.settings
+        dest = planned_path(settings, photo, job.style_name, index, adj.strength)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        protect = [p.resolve() for p in job.photos]
+        if dest.resolve() in protect:
+            raise ImageSaveError(f"“{dest.name}” would overwrite an original photo.")
+        if dest.exists() and not settings.replace_existing:
+            dest = unique_path(dest)
+        return save_image(
+            dest,
+            result.image,
+            alpha=loaded.alpha,
+            icc_profile=loaded.icc_profile,
+            exif=loaded.exif,
+            quality=settings.quality,
+            protect=protect,
+            overwrite=settings.replace_existing,
+        )
+
+    def _finish_export(self) -> None:
+        state, self._export = self._export, None
+        if state is not None:
+            self.exportFinished.emit(state.summary)
+
+
+class EngineClient(QObject):
+    """GUI-side handle: starts the worker thread, posts requests, shuts it down."""
+
+    _wake = Signal()
+
+    def __init__(self, config: WorkerConfig | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.config = config or WorkerConfig()
+        self.thread = QThread()
+        self.thread.setObjectName("StyleStudio engine")
+        self.worker = EngineWorker(self.config)
+        self.worker.moveToThread(self.thread)
+        self._wake.connect(self.worker.process)
+        self.thread.finished.connect(self.worker.deleteLater)
+        self._next_id = 0
+        self._started = False
+        self._stopped = False
+
+    def next_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.thread.start()
+        self._wake.emit()
+
+    def _post(self) -> None:
+        if self._started and not self._stopped:
+            self._wake.emit()
+
+    def request_view(self, request: ViewRequest) -> None:
+        self.worker.views.put(request)
+        self._post()
+
+    def make_view(self, **kwargs: Any) -> ViewRequest:
+        return ViewRequest(request_id=self.next_id(), **kwargs)
+
+    def cancel_views(self) -> None:
+        self.worker.views.clear()
+        self.worker.cancel_view(self._next_id)
+
+    def library(self, op: LibraryOp) -> None:
+        self.worker.library_ops.put(op)
+        self._post()
+
+    def export(self, job: ExportJob) -> None:
+        self.worker.exports.put(job)
+        self._post()
+
+    def cancel_export(self, job_id: int) -> None:
+        self.worker.cancel_export(job_id)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel everything, stop the thread; True when it finished within ``timeout_ms``."""
+        if self._stopped:
+            return not self.thread.isRunning()
+        self._stopped = True
+        self.worker.shutting_down.set()
+        self.worker.views.clear()
+        self.worker.library_ops.clear()
+        self.worker.exports.clear()
+        if not self._started:
+            return True
+        self.thread.quit()
+        return bool(self.thread.wait(timeout_ms))
