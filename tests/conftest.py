@@ -1,0 +1,43 @@
+"""Shared fixtures: isolated user folders and tiny random-weight styles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test reads or writes the real user's data, cache or network."""
+    root = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("STYLESTUDIO_DATA_DIR", str(root / "data"))
+    monkeypatch.setenv("STYLESTUDIO_CACHE_DIR", str(root / "cache"))
+    monkeypatch.setenv("STYLESTUDIO_OFFLINE", "1")
+    monkeypatch.delenv("STYLESTUDIO_DEVICE", raising=False)
+
+
+def make_tiny_style(parent: Path, name: str = "Tiny", seed: int = 0) -> Path:
+    """A valid style folder with a small random-init generator (quality is irrelevant)."""
+    import torch
+
+    from stylestudio.core.models.generator import ARCHITECTURE_NAME, Generator, GeneratorConfig
+    from stylestudio.core.stylepack import (
+        StyleManifest,
+        new_style_id,
+        utc_now_iso,
+        write_style_folder,
+    )
+
+    torch.manual_seed(seed)
+    config = GeneratorConfig(base_channels=4, residual_blocks=1)
+    manifest = StyleManifest(
+        id=new_style_id(name),
+        name=name,
+        version=1,
+        architecture=ARCHITECTURE_NAME,
+        params=config.to_dict(),
+        created=utc_now_iso(),
+        weights_sha256="",
+    )
+    return write_style_folder(parent, manifest, Generator(config).state_dict())
