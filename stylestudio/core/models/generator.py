@@ -81,12 +81,17 @@ class Generator(nn.Module):
 
     #: Input sizes must be multiples of this; ``forward`` pads and crops for other sizes.
     size_multiple = 4
+    #: Smallest padded side: the 9×9 reflection padding needs more than 4 pixels.
+    min_size = 8
     #: Pixels of context on each side that influence one output pixel (conservative bound).
+    #: This class value is for the default config; instances set their own (it grows by 8 px
+    #: per residual block: 3×3 convs at 1/4 resolution).
     receptive_radius = 56
 
     def __init__(self, config: GeneratorConfig | None = None) -> None:
         super().__init__()
         self.config = config or GeneratorConfig()
+        self.receptive_radius = 16 + 8 * self.config.residual_blocks
         c = self.config.base_channels
         self.encoder = nn.Sequential(
             ConvNormAct(3, c, 9), ConvNormAct(c, 2 * c, 3, 2), ConvNormAct(2 * c, 4 * c, 3, 2)
@@ -99,18 +104,21 @@ class Generator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        m = self.size_multiple
-        pad_h, pad_w = (-h) % m, (-w) % m
-        if pad_h or pad_w:
-            x = pad_to_multiple(x, m)
+        x = pad_to_multiple(x, self.size_multiple, minimum=self.min_size)
         y = self.head(self.decoder(self.residuals(self.encoder(x * 2.0 - 1.0))))
         y = torch.sigmoid(y)
         return y[..., :h, :w]
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Pad bottom/right to a multiple of ``multiple`` (reflect when possible, else replicate)."""
+def pad_to_multiple(x: torch.Tensor, multiple: int, minimum: int = 0) -> torch.Tensor:
+    """Pad bottom/right to a multiple of ``multiple``, and to at least ``minimum`` per side.
+
+    Reflects when possible, else replicates. Returns ``x`` itself when no padding is needed.
+    """
     h, w = x.shape[-2:]
-    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+    pad_h = max(h + (-h) % multiple, minimum + (-minimum) % multiple) - h
+    pad_w = max(w + (-w) % multiple, minimum + (-minimum) % multiple) - w
+    if not pad_h and not pad_w:
+        return x
     mode = "reflect" if pad_h < h and pad_w < w else "replicate"
     return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
