@@ -1,0 +1,169 @@
+"""``stylestudio train``: learn a new style from style images and practice photos.
+
+Runs unchanged under ``torchrun --nproc-per-node N stylestudio train ...`` (multi-GPU DDP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from stylestudio.cli.progress import ProgressLine
+from stylestudio.core.errors import StyleStudioError, TrainingError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="learn a new style from images",
+        description="Learn a new style from one or more style images (paintings, drawings) and "
+        "add it to your style library. Practice photos are optional; 20 or more varied photos "
+        "give the best results. Interrupted runs continue with --resume.",
+    )
+    p.add_argument("--name", required=True, help="name of the new style")
+    p.add_argument(
+        "--style-images",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="style image files, folders or globs",
+    )
+    p.add_argument(
+        "--content",
+        nargs="+",
+        metavar="PATH",
+        help="practice photos: files, folders or globs (default: the bundled sample photos)",
+    )
+    p.add_argument(
+        "--preset",
+        choices=["quick", "balanced", "best"],
+        default="balanced",
+        help="quality / time trade-off (default balanced)",
+    )
+    p.add_argument("--steps", type=int, help="number of training steps (overrides the preset)")
+    p.add_argument("--crop-size", type=int, help="training crop size in pixels (multiple of 4)")
+    p.add_argument("--batch-size", type=int, help="photos per step")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument(
+        "--resume", action="store_true", help="continue the interrupted run of this name"
+    )
+    p.add_argument("--run-dir", type=Path, help="folder for checkpoints (default: user cache)")
+    p.add_argument("--vgg-weights", type=Path, help="VGG19 weights file (.pth or .safetensors)")
+    p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument(
+        "--from",
+        dest="start_from",
+        metavar="STYLE",
+        help="start from this style (id, name, folder or .stylepack) instead of from scratch",
+    )
+    p.add_argument("--description", default="", help="description stored with the style")
+    p.set_defaults(func=run)
+
+
+def _expand(items: list[str], what: str) -> list[Path]:
+    from stylestudio.cli.inputs import expand_inputs
+
+    found = expand_inputs(items)
+    if found.missing:
+        path, why = found.missing[0]
+        raise TrainingError(f"The {what} {path} cannot be used: {why}.")
+    if not found.images:
+        raise TrainingError(f"No {what}s were found in {' '.join(items)}.")
+    return found.images
+
+
+def _format_eta(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--:--"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class _Reporter:
+    """Turns training events into a progress line and a few messages on stderr."""
+
+    def __init__(self) -> None:
+        self.line = ProgressLine()
+
+    def __call__(self, event: object) -> None:
+        from stylestudio.core.training import events
+
+        if isinstance(event, events.Started):
+            where = f" on {event.world_size} processes" if event.world_size > 1 else ""
+            print(f"Training on {event.device}{where}.", file=sys.stderr)
+            for note in event.notes:
+                print(note, file=sys.stderr)
+            if event.start_step:
+                print(f"Resuming at step {event.start_step}.", file=sys.stderr)
+        elif isinstance(event, events.Progress):
+            detail = (
+                f"{event.step}/{event.total} · {event.it_per_s:.2f} it/s · "
+                f"ETA {_format_eta(event.eta_s)} · loss {event.losses.get('total', 0.0):.3g}"
+            )
+            self.line.update("training", event.step / event.total, detail)
+        elif isinstance(event, events.Failed | events.Finished | events.Cancelled):
+            self.line.done()
+
+
+def run(args: argparse.Namespace) -> int:
+    from stylestudio.core.training import distributed
+    from stylestudio.core.training.config import TrainingConfig
+    from stylestudio.core.training.trainer import Trainer
+
+    overrides = {
+        key: value
+        for key, value in (
+            ("steps", args.steps),
+            ("crop_size", args.crop_size),
+            ("batch_size", args.batch_size),
+            ("seed", args.seed),
+        )
+        if value is not None
+    }
+    config = TrainingConfig.preset(args.preset, **overrides)
+    style_images = _expand(args.style_images, "style image")
+    content = _expand(args.content, "practice photo") if args.content else None
+
+    import torch
+
+    from stylestudio.core.engine.device import select_device
+    from stylestudio.core.library import StyleLibrary
+
+    device: torch.device = select_device(args.device)
+    context = distributed.setup_from_env(device)
+    if context is not None:
+        device = context.device
+    reporter = _Reporter()
+    try:
+        trainer = Trainer(
+            config,
+            style_images,
+            content,
+            StyleLibrary(),
+            name=args.name,
+            start_from=args.start_from,
+            vgg_weights=args.vgg_weights,
+            on_event=reporter,
+            device=device,
+            run_dir=args.run_dir,
+            resume_checkpoint=args.resume,
+            description=args.description,
+        )
+        try:
+            record = trainer.run()
+        except KeyboardInterrupt:
+            reporter.line.done()
+            print("Stopped; continue later with --resume.", file=sys.stderr)
+            raise
+        except StyleStudioError:
+            reporter.line.done()
+            raise
+    finally:
+        distributed.teardown(context)
+    if record is not None:
+        minutes = float(record.manifest.training.get("time_s", 0.0)) / 60
+        print(f"Saved style {record.name!r} (id {record.id}) after {minutes:.1f} min.")
+    return 0
