@@ -76,9 +76,9 @@ class TrainingStep:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [device.index] if device.type == "cuda" else None
-            self.g_train = DDP(self.G, device_ids=ids, broadcast_buffers=False)
-            # Spectral-norm u/v buffers evolve identically on every rank (same weights, same ops).
-            self.d_train = DDP(self.D, device_ids=ids, broadcast_buffers=False)
+            self.g_train = DDP(self.G, device_ids=ids)
+            # Buffers (the spectral-norm u/v vectors) are synced from rank 0 at every forward.
+            self.d_train = DDP(self.D, device_ids=ids)
         self.style_targets: dict[float, dict[str, torch.Tensor]] = {}
 
     # ---------------------------------------------------------------------------------------
