@@ -2,11 +2,12 @@
 # Build the Linux one-folder bundle into build/out/<variant>/StyleStudio and self-test it.
 #
 #   build/build_linux.sh [--variant auto|cuda|cpu] [--vgg-weights FILE] [--strip-cuda-libs]
-#                        [--tarball] [--no-self-test] [--clean]
+#                        [--resources DIR] [--tarball] [--no-self-test] [--clean]
 #
 #   --variant          which torch the bundle must carry (default: the installed one)
 #   --vgg-weights F    bundle a VGG19 weights file (offline training) as resources/vgg/...
 #   --strip-cuda-libs  drop the CUDA libraries from a CUDA torch (size measurement; see README)
+#   --resources DIR    bundle DIR as resources/ instead of ./resources (test builds)
 #   --tarball          also write build/out/StyleStudio-<version>-linux-x86_64-<variant>.tar.gz
 #   --no-self-test     skip running the bundle
 #   --clean            discard PyInstaller's cache in build/work first
@@ -25,15 +26,17 @@ tarball=0
 self_test=1
 clean=()
 stripped=0
+resources="$ROOT/resources"
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) variant="$2"; spec_args+=(--variant "$2"); shift 2 ;;
     --vgg-weights) spec_args+=(--vgg-weights "$(realpath "$2")"); shift 2 ;;
+    --resources) resources="$(realpath "$2")"; spec_args+=(--resources "$resources"); shift 2 ;;
     --strip-cuda-libs) stripped=1; spec_args+=(--strip-cuda-libs); shift ;;
     --tarball) tarball=1; shift ;;
     --no-self-test) self_test=0; shift ;;
     --clean) clean=(--clean); shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "build_linux.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -46,8 +49,8 @@ if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
   echo "build_linux.sh: PyInstaller is missing: $PY -m pip install -e '.[build]'" >&2
   exit 1
 fi
-if ! compgen -G "resources/styles/*/style.json" >/dev/null; then
-  echo "build_linux.sh: resources/styles holds no built-in style; the app would ship without" \
+if ! compgen -G "$resources/styles/*/style.json" >/dev/null; then
+  echo "build_linux.sh: $resources/styles holds no built-in style; the app would ship without" \
        "one and its self-test would fail." >&2
   exit 1
 fi
@@ -62,12 +65,13 @@ label="$variant"
 [ "$stripped" = 1 ] && [ "$variant" = "cuda" ] && label="cuda-stripped"
 dist="build/out/$label"
 bundle="$dist/StyleStudio"
-mkdir -p build/out build/work
+work="build/work/$variant"  # per torch build; --strip-cuda-libs reuses the cuda analysis
+mkdir -p build/out "$work"
 
 echo "== PyInstaller: StyleStudio $version, $label bundle -> $bundle"
 start=$(date +%s)
 nice -n "$NICE" "$PY" -m PyInstaller --noconfirm "${clean[@]}" --log-level WARN \
-  --distpath "$dist" --workpath build/work build/stylestudio.spec -- "${spec_args[@]}"
+  --distpath "$dist" --workpath "$work" build/stylestudio.spec -- "${spec_args[@]}"
 elapsed=$(( $(date +%s) - start ))
 
 size_bytes=$(du -sb "$bundle" | cut -f1)

@@ -90,6 +90,7 @@ class BuildOptions:
     variant: str
     vgg_weights: Path | None = None
     strip_cuda_libs: bool = False
+    resources: Path | None = None  # None: the checkout's resources/
 
 
 def read_version(init_file: Path) -> str:
@@ -144,8 +145,14 @@ def parse_options(argv: Sequence[str], env: Mapping[str, str] | None = None) -> 
         default=env.get(ENV_STRIP_CUDA, "") in ("1", "true", "yes"),
         help="drop CUDA libraries even though torch is a CUDA build (size measurement only)",
     )
+    parser.add_argument(
+        "--resources",
+        type=Path,
+        default=None,
+        help="bundle this folder as resources/ instead of the checkout's (test builds)",
+    )
     args = parser.parse_args(list(argv))
-    return BuildOptions(args.variant, args.vgg_weights, args.strip_cuda_libs)
+    return BuildOptions(args.variant, args.vgg_weights, args.strip_cuda_libs, args.resources)
 
 
 def check_variant(requested: str, installed: str) -> str:
@@ -210,18 +217,44 @@ def stage_vgg_weights(source: Path, staging: Path) -> Path:
     """
     from safetensors.torch import save_file
 
+    from stylestudio.core.errors import StyleStudioError
     from stylestudio.core.models.vgg import load_vgg_state
 
     source = Path(source).expanduser()
-    if not source.is_file():
-        raise SystemExit(f"The VGG weights file {source} does not exist.")
-    state = load_vgg_state(source)
+    try:
+        state = load_vgg_state(source)
+    except StyleStudioError as exc:
+        raise SystemExit(f"Cannot bundle the VGG weights: {exc}") from exc
     staging.mkdir(parents=True, exist_ok=True)
     target = staging / VGG_BUNDLE_NAME
     tmp = staging / (".tmp-" + VGG_BUNDLE_NAME)
     save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
     os.replace(tmp, target)
     return target
+
+
+def app_icons(icons_dir: Path, out_dir: Path) -> tuple[Path, Path]:
+    """The app icon as ``.ico`` (written to ``out_dir``) and as the largest PNG.
+
+    Made from the GUI's ``resources/icons/stylestudio-<size>.png`` so that the executable, the
+    installer and the window share one icon. PyInstaller turns the PNG into ``.icns`` on macOS.
+    """
+    from PIL import Image
+
+    pngs: dict[int, Path] = {}
+    for path in Path(icons_dir).glob("stylestudio-*.png"):
+        size = path.stem.rsplit("-", 1)[-1]
+        if size.isdigit():
+            pngs[int(size)] = path
+    if not pngs:
+        raise SystemExit(f"No stylestudio-<size>.png icons in {icons_dir}.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ico = out_dir / "stylestudio.ico"
+    largest = max(pngs)
+    sizes = [(n, n) for n in sorted(pngs) if n <= 256]
+    with Image.open(pngs[largest]) as image:
+        image.convert("RGBA").save(ico, sizes=sizes or [(256, 256)])
+    return ico, pngs[largest]
 
 
 def macos_info_plist(version: str) -> dict:

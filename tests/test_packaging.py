@@ -62,8 +62,6 @@ def test_spec_is_python_and_bundles_resources() -> None:
                 for k in n.keywords}  # fmt: skip
     assert isinstance(keywords["console"], ast.Constant) and keywords["console"].value is False
     assert (BUILD / "entry_point.py").is_file()
-    assert (BUILD / "icons" / "stylestudio.ico").is_file()
-    assert (BUILD / "icons" / "stylestudio.png").is_file()
 
 
 def test_version_is_read_without_importing(bundling: ModuleType, tmp_path: Path) -> None:
@@ -142,6 +140,39 @@ def test_options_and_variant_checks(bundling: ModuleType) -> None:
     assert bundling.check_variant("cpu", "cpu") == "cpu"
     with pytest.raises(SystemExit, match=r"download\.pytorch\.org/whl/cpu"):
         bundling.check_variant("cpu", "cuda")
+
+
+def test_unusable_vgg_weights_stop_the_build(bundling: ModuleType, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    import torch
+    from safetensors.torch import save_file
+
+    bad = tmp_path / "vgg.safetensors"
+    save_file({"features.0.weight": torch.zeros(2, 2)}, str(bad))
+    with pytest.raises(SystemExit, match=r"Cannot bundle the VGG weights: .*vgg\.safetensors"):
+        bundling.stage_vgg_weights(bad, tmp_path / "staging")
+    with pytest.raises(SystemExit, match="does not exist"):
+        bundling.stage_vgg_weights(tmp_path / "missing.safetensors", tmp_path / "staging")
+    assert not (tmp_path / "staging" / bundling.VGG_BUNDLE_NAME).exists()
+
+
+def test_app_icons_come_from_the_gui_pngs(bundling: ModuleType, tmp_path: Path) -> None:
+    from PIL import Image
+
+    icons = tmp_path / "icons"
+    icons.mkdir()
+    for size in (16, 32, 256, 512):
+        Image.new("RGBA", (size, size), (200, 100, 50, 255)).save(icons / f"stylestudio-{size}.png")
+    (icons / "stylestudio.svg").write_text("<svg/>")
+
+    ico, png = bundling.app_icons(icons, tmp_path / "out")
+
+    assert png == icons / "stylestudio-512.png"
+    with Image.open(ico) as image:
+        assert image.format == "ICO"
+        assert {(16, 16), (32, 32), (256, 256)} <= set(image.info["sizes"])
+    with pytest.raises(SystemExit, match=r"No stylestudio-<size>\.png"):
+        bundling.app_icons(tmp_path / "out", tmp_path / "out2")
 
 
 def test_macos_info_plist(bundling: ModuleType) -> None:

@@ -7,14 +7,10 @@ set -euo pipefail
 BUNDLE="${1:?usage: make_tarball.sh path/to/StyleStudio out.tar.gz}"
 ARCHIVE="${2:?usage: make_tarball.sh path/to/StyleStudio out.tar.gz}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-PY="${PYTHON:-python3}"
 
 cp "$HERE/stylestudio.desktop" "$HERE/stylestudio-mime.xml" "$HERE/install.sh" "$BUNDLE/"
-"$PY" - "$HERE/../icons/stylestudio.png" "$BUNDLE/stylestudio.png" <<'PYEOF'
-import sys
-from PIL import Image
-Image.open(sys.argv[1]).resize((256, 256), Image.LANCZOS).save(sys.argv[2])
-PYEOF
+# The GUI's own 256 px icon, from the bundle itself.
+cp "$BUNDLE/_internal/resources/icons/stylestudio-256.png" "$BUNDLE/stylestudio.png"
 mkdir -p "$(dirname "$ARCHIVE")"
 tar -C "$(dirname "$BUNDLE")" -cf - "$(basename "$BUNDLE")" | nice -n "${NICE:-0}" gzip -6 > "$ARCHIVE.tmp"
 mv "$ARCHIVE.tmp" "$ARCHIVE"

@@ -9,6 +9,7 @@
 ;   Variant     "cpu" or "cuda": appended to the file name (omit for a plain name)
 ;   BundleDir   the one-folder bundle (default: build\out\dist\StyleStudio)
 ;   OutputDir   where the installer goes (default: build\out\installer)
+;   IconFile    installer icon (default: the .ico the spec writes into build\work\stylestudio)
 ;   Span        define for bundles whose compressed size exceeds 2.1 GB (the CUDA variant):
 ;               Inno Setup then writes StyleStudio-Setup-...-N.bin slices beside the .exe
 ;   Sign        define to sign setup and uninstaller with the sign tool named "stylestudio",
@@ -22,6 +23,9 @@
 #endif
 #ifndef BundleDir
   #define BundleDir "..\out\dist\StyleStudio"
+#endif
+#ifndef IconFile
+  #define IconFile "..\work\stylestudio\stylestudio.ico"
 #endif
 #ifndef OutputDir
   #define OutputDir "..\out\installer"
@@ -56,7 +60,7 @@ ArchitecturesInstallIn64BitMode=x64compatible
 MinVersion=10.0
 OutputDir={#OutputDir}
 OutputBaseFilename={#OutputName}
-SetupIconFile=..\icons\stylestudio.ico
+SetupIconFile={#IconFile}
 UninstallDisplayIcon={app}\{#AppExe}
 UninstallDisplayName={#AppName}
 Compression=lzma2/max
