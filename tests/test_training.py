@@ -267,6 +267,20 @@ def test_switched_off_terms_are_not_computed():
     assert set(terms) == {"content", "style"}
 
 
+def test_mixed_precision_plumbing(monkeypatch):
+    """CPU bfloat16 autocast stands in for CUDA float16: no dtype clashes between networks."""
+    cfg = tiny_config(style_scales=(1.0, 0.5))
+    step = make_step(cfg)
+    monkeypatch.setattr(
+        step, "_autocast", lambda: torch.autocast(device_type="cpu", dtype=torch.bfloat16)
+    )
+    content = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    values = step.step(content, content, torch.Generator().manual_seed(0))
+    assert set(values) == {"d", "total", *LOSS_TERMS}
+    assert all(np.isfinite(v) for v in values.values())
+    assert step.stylize(content).dtype == torch.float32
+
+
 @pytest.mark.parametrize("kind", ["hinge", "lsgan"])
 def test_discriminator_learns_stripes_from_flat_noise(kind):
     torch.manual_seed(0)
@@ -312,7 +326,7 @@ def test_training_adds_a_style_with_metadata_and_events(tmp_path):
     record = trainer.run()
 
     kinds = [type(e).__name__ for e in seen]
-    assert kinds[0] == "Started" and kinds[-1] == "Finished"
+    assert kinds[:4] == ["Status", "Status", "Status", "Started"] and kinds[-1] == "Finished"
     progress = [e for e in seen if isinstance(e, events.Progress)]
     assert [p.step for p in progress] == [1, 2, 3, 4]
     assert all(p.total == 4 and "total" in p.losses and "d" in p.losses for p in progress)
@@ -440,6 +454,16 @@ def test_cancel_writes_no_style(tmp_path, keep):
         assert cancelled.run_dir is None and not (tmp_path / "run").exists()
 
 
+def test_cancel_before_the_first_step_keeps_nothing(tmp_path):
+    seen: list[events.TrainingEvent] = []
+    trainer = make_trainer(tmp_path, tiny_config(), on_event=seen.append)
+    trainer.cancel()
+    with pytest.raises(CancelledError):
+        trainer.run()
+    assert seen[-1] == events.Cancelled(0, None)
+    assert not (tmp_path / "run").exists()
+
+
 def test_pause_and_resume_from_another_thread(tmp_path):
     got: queue.Queue = queue.Queue()
     reached, gate = threading.Event(), threading.Event()
@@ -502,13 +526,14 @@ def test_bad_style_images_fail_with_one_sentence(tmp_path, problem):
     else:
         bad = tmp_path / "gone.jpg"
         expected = "gone.jpg"
-    failed: list[events.Failed] = []
-    trainer = make_trainer(tmp_path, tiny_config(), style=[bad], on_event=failed.append)
+    seen: list[events.TrainingEvent] = []
+    trainer = make_trainer(tmp_path, tiny_config(), style=[bad], on_event=seen.append)
     with pytest.raises(TrainingError, match=expected) as info:
         trainer.run()
     message = str(info.value)
     assert "\n" not in message and message.endswith(".")
-    assert [type(e) for e in failed] == [events.Failed] and failed[0].message == message
+    assert isinstance(seen[-1], events.Failed) and seen[-1].message == message
+    assert not any(isinstance(e, events.Started) for e in seen)
 
 
 def test_a_tiny_practice_photo_is_refused(tmp_path):

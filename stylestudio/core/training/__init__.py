@@ -19,6 +19,7 @@ from stylestudio.core.training.events import (
     Progress,
     Resumed,
     Started,
+    Status,
     TrainingEvent,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "Progress",
     "Resumed",
     "Started",
+    "Status",
     "Trainer",
     "TrainingConfig",
     "TrainingEvent",

@@ -28,6 +28,13 @@ class Started:
 
 
 @dataclass(frozen=True)
+class Status:
+    """What the trainer is doing before the first step (loading images, weights, targets)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class Progress:
     step: int  # steps completed (1..total)
     total: int
@@ -78,5 +85,14 @@ class Failed:
 
 
 TrainingEvent = (
-    Started | Progress | Preview | Checkpointed | Paused | Resumed | Finished | Cancelled | Failed
+    Status
+    | Started
+    | Progress
+    | Preview
+    | Checkpointed
+    | Paused
+    | Resumed
+    | Finished
+    | Cancelled
+    | Failed
 )

@@ -138,12 +138,13 @@ class TrainingStep:
         net = generator or self.g_train
         terms: dict[str, torch.Tensor] = {}
         with self._autocast():
-            out = net(content)
-        need_features = cfg.use_content or cfg.use_style
-        feats = self.extractor(out) if need_features else {}
+            out = net(content).float()  # float32 between the networks; each runs under autocast
+            need_features = cfg.use_content or cfg.use_style
+            feats = self.extractor(out) if need_features else {}
+            if cfg.use_content:
+                with torch.no_grad():
+                    target = self.extractor(content)[cfg.content_layer]
         if cfg.use_content:
-            with torch.no_grad():
-                target = self.extractor(content)[cfg.content_layer]
             terms["content"] = losses.content_loss(feats[cfg.content_layer], target)
         if cfg.use_style:
             if not self.style_targets:
@@ -155,7 +156,8 @@ class TrainingStep:
                     scale_feats = feats
                 else:
                     side = max(16, round(crop * scale))
-                    scale_feats = self.extractor(resize(out, (side, side)))
+                    with self._autocast():
+                        scale_feats = self.extractor(resize(out, (side, side)))
                 term = losses.style_loss(scale_feats, targets)
                 total = term if total is None else total + term
             assert total is not None
@@ -183,7 +185,7 @@ class TrainingStep:
     ) -> torch.Tensor:
         cfg = self.config
         with torch.no_grad(), self._autocast():
-            fake = self.G(content)
+            fake = self.G(content).float()
         batch = torch.cat(
             [diff_augment(real, cfg.augment, aug_gen), diff_augment(fake, cfg.augment, aug_gen)]
         )

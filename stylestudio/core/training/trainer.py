@@ -48,6 +48,7 @@ from stylestudio.core.training.events import (
     Progress,
     Resumed,
     Started,
+    Status,
     TrainingEvent,
 )
 from stylestudio.core.training.step import TrainingStep
@@ -206,9 +207,13 @@ class Trainer:
         finally:
             torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
 
-    def _load_inputs(
-        self, world_size: int, rank: int
-    ) -> tuple[list[data.SourceImage], list[data.SourceImage], list[str]]:
+    def _stop_if_cancelled(self) -> None:
+        """Cancel before the first step: nothing was written, nothing is kept."""
+        if self._cancel.is_set():
+            self._emit(Cancelled(0, None))
+            raise CancelledError("Training was cancelled.")
+
+    def _load_inputs(self) -> tuple[list[data.SourceImage], list[data.SourceImage], list[str]]:
         cfg = self.config
         styles = data.load_style_images(self.style_images, cfg.style_size)
         contents, note = data.load_content_images(self.content_images, cfg.content_size, cfg.seed)
@@ -256,14 +261,20 @@ class Trainer:
         cfg = self.config
         started_at = time.monotonic()
         world_size, rank = distributed.world()
-        styles, contents, notes = self._load_inputs(world_size, rank)
+        self._emit(Status("Reading the images…"))
+        styles, contents, notes = self._load_inputs()
+        self._stop_if_cancelled()
         gen_config, gen_state, start_id = self._starting_generator()
+        self._emit(Status("Loading the VGG19 feature network…"))
         extractor = self._build_extractor()
+        self._stop_if_cancelled()
         step_obj = TrainingStep(
             cfg, extractor, device, generator_config=gen_config, generator_state=gen_state
         )
         self.training_step = step_obj
+        self._emit(Status("Measuring the style…"))
         step_obj.set_style_targets([s.tensor for s in styles])
+        self._stop_if_cancelled()
         fingerprint = {
             "style_images": [s.sha256 for s in styles],
             "content_images": [c.sha256 for c in contents],
@@ -355,7 +366,7 @@ class Trainer:
         record = None
         if rank == 0:
             if self.library is not None:
-                record = self._save_style(step_obj, samples, training)
+                record = self._save_style(step_obj, contents, training)
             ckpt.remove_run_dir(self.run_dir)
         distributed.barrier()
         self._emit(Finished(record, step, elapsed, training))
@@ -426,15 +437,18 @@ class Trainer:
         }
 
     def _save_style(
-        self, step_obj: TrainingStep, samples: torch.Tensor, training: dict[str, Any]
+        self,
+        step_obj: TrainingStep,
+        contents: list[data.SourceImage],
+        training: dict[str, Any],
     ) -> Any:
         from PIL import Image
 
         from stylestudio.core.imageio import to_uint8
         from stylestudio.core.models.generator import ARCHITECTURE_NAME
 
-        thumb = data.resize(samples[:1], (THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-        thumbnail = Image.fromarray(to_uint8(data.to_array(step_obj.stylize(thumb)[0])), "RGB")
+        thumb = step_obj.stylize(data.preview_samples(contents, THUMBNAIL_SIZE, count=1))
+        thumbnail = Image.fromarray(to_uint8(data.to_array(thumb[0])), "RGB")
         return self.library.add(
             self.name,
             self.generator_state,
