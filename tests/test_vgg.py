@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import sys
 import urllib.error
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple]:
     monkeypatch.setenv("STYLESTUDIO_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("STYLESTUDIO_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("STYLESTUDIO_RESOURCES_DIR", str(tmp_path / "resources"))
     monkeypatch.delenv(vgg.ENV_VGG_WEIGHTS, raising=False)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "torch" / "hub"))
     calls: list[tuple] = []
@@ -264,15 +266,17 @@ def _touch(path: Path) -> Path:
     return path
 
 
-def test_resolver_order_explicit_env_cache_hub(
+def test_resolver_order_explicit_env_cache_hub_bundle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     explicit = _touch(tmp_path / "explicit.safetensors")
     from_env = _touch(tmp_path / "env.pth")
     cache = _touch(tmp_path / "cache" / "vgg19_features.safetensors")
     hub = _touch(tmp_path / "torch" / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth")
+    bundled = _touch(tmp_path / "resources" / "vgg" / "vgg19_features.safetensors")
     assert vgg.cache_weights_path() == cache
     assert vgg.hub_weights_path() == hub
+    assert vgg.bundled_weights_path() == bundled
     monkeypatch.setenv(vgg.ENV_VGG_WEIGHTS, str(from_env))
 
     assert resolve_vgg_weights(explicit) == explicit
@@ -283,6 +287,8 @@ def test_resolver_order_explicit_env_cache_hub(
     cache.unlink()
     assert resolve_vgg_weights() == hub
     hub.unlink()
+    assert resolve_vgg_weights() == bundled
+    bundled.unlink()
     with pytest.raises(WeightsUnavailableError):
         resolve_vgg_weights()
 
@@ -357,6 +363,7 @@ def test_download_keeps_only_features_in_cache(
     assert seen[0]["hash_prefix"] == "dcbb9e9d"
     assert Path(seen[0]["dst"]).parent == path.parent
     assert [f for f, _ in reports] == [0.0, 1.0]
+    assert seen[0]["progress"] is False  # the callback replaces the console bar
     # Only the features-only safetensors file is left: the full checkpoint is gone.
     assert sorted(p.name for p in path.parent.iterdir()) == ["vgg19_features.safetensors"]
     with safe_open(str(path), framework="pt") as handle:
@@ -393,6 +400,26 @@ def test_download_failure_is_a_clear_error(
     cache = vgg.cache_weights_path()
     assert not cache.exists()
     assert list(cache.parent.iterdir()) == []  # no partial file left behind
+
+
+def test_console_progress_bar_only_where_there_is_a_console(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STYLESTUDIO_OFFLINE", "0")
+    bars: list[bool] = []
+
+    def recording_download(url: str, dst: str, hash_prefix=None, progress=True) -> None:
+        bars.append(progress)
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", recording_download)
+    for choice in (None, True, False, lambda f, m: None):
+        with pytest.raises(WeightsUnavailableError):
+            resolve_vgg_weights(progress=choice)
+    monkeypatch.setattr(sys, "stderr", None)  # a windowed app has no console
+    with pytest.raises(WeightsUnavailableError):
+        resolve_vgg_weights()
+    assert bars == [True, True, False, False, False]
 
 
 def test_downloaded_file_that_is_unusable_is_not_cached(monkeypatch: pytest.MonkeyPatch) -> None:

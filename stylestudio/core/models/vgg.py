@@ -3,7 +3,8 @@
 The network is torchvision's VGG19 ``features`` stack built *without* weights and then loaded from
 a local file, so nothing is fetched behind the user's back. The ImageNet weights are found, in
 order: an explicit path, ``$STYLESTUDIO_VGG_WEIGHTS``, the user cache (our features-only
-safetensors file, or torchvision's own hub checkpoint), and only then downloaded (hash-checked).
+safetensors file, or torchvision's own hub checkpoint), a copy bundled with the app, and only
+then downloaded (hash-checked).
 A download keeps just the ~80 MB of convolution weights, not the 548 MB checkpoint.
 
 Weights files are never unpickled: safetensors, or ``torch.load(weights_only=True)``.
@@ -15,6 +16,7 @@ import contextlib
 import functools
 import os
 import re
+import sys
 import uuid
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -58,7 +60,8 @@ CACHE_FILENAME = "vgg19_features.safetensors"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-#: ``True``/``None``: console progress bar; ``False``: silent; a callable gets (fraction, message).
+#: ``True``/``None``: console progress bar; ``False``: silent; a callable is told (fraction,
+#: message) when the download starts and ends (torch.hub reports finer progress only as a bar).
 Progress = bool | Callable[[float, str], None] | None
 
 _BARE_KEY = re.compile(r"^\d+\.[A-Za-z_]+$")
@@ -78,6 +81,11 @@ def cache_weights_path() -> Path:
 def hub_weights_path() -> Path:
     """torchvision's own checkpoint, if the user already has it in the torch hub cache."""
     return Path(torch.hub.get_dir()) / "checkpoints" / HUB_FILENAME
+
+
+def bundled_weights_path() -> Path:
+    """Weights shipped inside an app bundle (``build/bundling.py --vgg-weights``), if any."""
+    return paths.resources_dir() / "vgg" / CACHE_FILENAME
 
 
 def _how_to_provide() -> str:
@@ -103,15 +111,17 @@ def resolve_vgg_weights(
 ) -> Path:
     """The path of a VGG19 weights file, downloading it into the user cache as a last resort.
 
-    ``$STYLESTUDIO_OFFLINE=1`` forbids the download whatever ``allow_download`` says. A path
-    given explicitly or by the environment must exist: it is never silently skipped.
+    Order: ``explicit``, ``$STYLESTUDIO_VGG_WEIGHTS``, the user cache, torchvision's hub cache,
+    weights bundled with the app, then the download. ``$STYLESTUDIO_OFFLINE=1`` forbids the
+    download whatever ``allow_download`` says. A path given explicitly or by the environment
+    must exist: it is never silently skipped.
     """
     if explicit is not None:
         return _existing_file(Path(explicit).expanduser(), "The VGG19 weights file")
     from_env = os.environ.get(ENV_VGG_WEIGHTS, "").strip()
     if from_env:
         return _existing_file(Path(from_env).expanduser(), f"{ENV_VGG_WEIGHTS} points to")
-    for candidate in (cache_weights_path(), hub_weights_path()):
+    for candidate in (cache_weights_path(), hub_weights_path(), bundled_weights_path()):
         if candidate.is_file():
             return candidate
     if not allow_download or not downloads_allowed():
@@ -144,7 +154,8 @@ def _download_to_cache(progress: Progress) -> Path:
                 VGG19_URL,
                 str(full),
                 hash_prefix=VGG19_HASH_PREFIX,
-                progress=progress is None or progress is True,
+                # No console bar in a windowed app (no stderr) or when a callback is given.
+                progress=(progress is None or progress is True) and sys.stderr is not None,
             )
         except Exception as exc:  # network, HTTP, disk or hash failure: all mean "no weights"
             raise WeightsUnavailableError(
