@@ -4,8 +4,8 @@ The network is torchvision's VGG19 ``features`` stack built *without* weights an
 a local file, so nothing is fetched behind the user's back. The ImageNet weights are found, in
 order: an explicit path, ``$STYLESTUDIO_VGG_WEIGHTS``, the user cache (our features-only
 safetensors file, or torchvision's own hub checkpoint), a copy bundled with the app, and only
-then downloaded (hash-checked).
-A download keeps just the ~80 MB of convolution weights, not the 548 MB checkpoint.
+then downloaded (hash-checked). A download keeps just the ~80 MB of convolution weights, not
+the 548 MB checkpoint.
 
 Weights files are never unpickled: safetensors, or ``torch.load(weights_only=True)``.
 """
