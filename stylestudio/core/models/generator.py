@@ -33,7 +33,10 @@ class GeneratorConfig:
         unknown = set(params) - known
         if unknown:
             raise ValueError(f"unknown generator parameter(s): {', '.join(sorted(unknown))}")
-        config = cls(**{k: int(v) for k, v in params.items()})  # type: ignore[arg-type]
+        for key, value in params.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"generator parameter {key!r} must be a whole number")
+        config = cls(**params)  # type: ignore[arg-type]
         if not 4 <= config.base_channels <= 256 or not 0 <= config.residual_blocks <= 32:
             raise ValueError("generator parameters out of range")
         return config
