@@ -330,6 +330,7 @@ def test_training_adds_a_style_with_metadata_and_events(tmp_path):
     progress = [e for e in seen if isinstance(e, events.Progress)]
     assert [p.step for p in progress] == [1, 2, 3, 4]
     assert all(p.total == 4 and "total" in p.losses and "d" in p.losses for p in progress)
+    assert all(p.it_per_s > 0 and np.isfinite(p.eta_s) for p in progress)
     previews = [e for e in seen if isinstance(e, events.Preview)]
     assert [p.step for p in previews] == [2, 4]
     before, after = previews[0].images[0]
@@ -534,6 +535,21 @@ def test_bad_style_images_fail_with_one_sentence(tmp_path, problem):
     assert "\n" not in message and message.endswith(".")
     assert isinstance(seen[-1], events.Failed) and seen[-1].message == message
     assert not any(isinstance(e, events.Started) for e in seen)
+
+
+def test_missing_vgg_weights_fail_with_one_sentence(tmp_path, monkeypatch):
+    from stylestudio.core.errors import WeightsUnavailableError
+    from stylestudio.core.models import vgg
+
+    monkeypatch.setenv(vgg.ENV_OFFLINE, "1")
+    monkeypatch.delenv(vgg.ENV_VGG_WEIGHTS, raising=False)
+    monkeypatch.delenv(ENV_TEST_FEATURES, raising=False)
+    monkeypatch.setattr(vgg, "hub_weights_path", lambda: tmp_path / "no-hub.pth")
+    seen: list[events.TrainingEvent] = []
+    trainer = make_trainer(tmp_path, tiny_config(), feature_extractor=None, on_event=seen.append)
+    with pytest.raises(WeightsUnavailableError) as info:
+        trainer.run()
+    assert isinstance(seen[-1], events.Failed) and seen[-1].message == str(info.value)
 
 
 def test_a_tiny_practice_photo_is_refused(tmp_path):

@@ -91,7 +91,9 @@ class _Reporter:
     def __call__(self, event: object) -> None:
         from stylestudio.core.training import events
 
-        if isinstance(event, events.Started):
+        if isinstance(event, events.Status):
+            print(event.message, file=sys.stderr)
+        elif isinstance(event, events.Started):
             where = f" on {event.world_size} processes" if event.world_size > 1 else ""
             print(f"Training on {event.device}{where}.", file=sys.stderr)
             for note in event.notes:

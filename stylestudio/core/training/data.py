@@ -99,6 +99,10 @@ def load_source(item: ImageInput, role: str, index: int, long_side: int) -> Sour
         except OSError as exc:
             raise TrainingError(f"The {role} {name} could not be read.") from exc
         rgb = loaded.rgb
+        if loaded.alpha is not None:  # transparent areas hold arbitrary colours: use white
+            from stylestudio.core.imageio import composite_on_white
+
+            rgb = composite_on_white(rgb, loaded.alpha)
     h, w = rgb.shape[:2]
     if min(h, w) < MIN_IMAGE_SIDE:
         raise TrainingError(

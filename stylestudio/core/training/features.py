@@ -10,7 +10,7 @@ random frozen weights, for tests only. Setting ``STYLESTUDIO_TEST_FEATURES=tiny`
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -104,11 +104,19 @@ class VGGShapedProxy(nn.Module):
 
 
 def build_feature_extractor(
-    layers: Sequence[str], vgg_weights: Path | None = None, *, allow_download: bool = True
+    layers: Sequence[str],
+    vgg_weights: Path | None = None,
+    *,
+    allow_download: bool = True,
+    progress: Callable[[float, str], None] | None = None,
 ) -> nn.Module:
-    """VGG19 features for ``layers`` (WeightsUnavailableError when no weights can be found)."""
+    """VGG19 features for ``layers`` (WeightsUnavailableError when no weights can be found).
+
+    ``progress`` hears about a download of the weights (and replaces the console bar).
+    """
     if os.environ.get(ENV_TEST_FEATURES, "").strip().lower() == "tiny":
         return TinyFeatures(layers)
-    from stylestudio.core.models.vgg import VGGFeatures
+    from stylestudio.core.models.vgg import VGGFeatures, resolve_vgg_weights
 
-    return VGGFeatures(list(layers), weights=vgg_weights, allow_download=allow_download)
+    path = resolve_vgg_weights(vgg_weights, allow_download=allow_download, progress=progress)
+    return VGGFeatures(list(layers), weights=path, allow_download=False)

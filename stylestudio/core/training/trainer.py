@@ -173,6 +173,13 @@ class Trainer:
         if self.on_event is not None and self._rank == 0:
             self.on_event(event)
 
+    def _emit_failure(self, message: str) -> None:
+        """Report ``Failed``; a callback error here must not hide the original error."""
+        try:
+            self._emit(Failed(message))
+        except Exception:
+            log.exception("on_event failed while reporting a training failure")
+
     def run(self) -> Any:
         """Train to ``config.steps``; returns the new StyleRecord (None without a library)."""
         self._rank = distributed.world()[1]
@@ -189,7 +196,7 @@ class Trainer:
         except CancelledError:
             raise
         except StyleStudioError as exc:
-            self._emit(Failed(str(exc)))
+            self._emit_failure(str(exc))
             raise
         except Exception as exc:
             from stylestudio.core.engine.device import free_device_memory, is_out_of_memory
@@ -200,9 +207,9 @@ class Trainer:
                     "The device ran out of memory; choose a smaller preset, crop size or batch, "
                     "or train on the CPU."
                 )
-                self._emit(Failed(message))
+                self._emit_failure(message)
                 raise TrainingError(message) from exc
-            self._emit(Failed(f"Training failed unexpectedly: {exc}"))
+            self._emit_failure(f"Training failed unexpectedly: {exc}")
             raise
         finally:
             torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
@@ -254,7 +261,10 @@ class Trainer:
         from stylestudio.core.training.features import build_feature_extractor
 
         return build_feature_extractor(
-            self.config.feature_layers, self.vgg_weights, allow_download=self.allow_download
+            self.config.feature_layers,
+            self.vgg_weights,
+            allow_download=self.allow_download,
+            progress=lambda _fraction, message: self._emit(Status(message)),
         )
 
     def _run(self, device: torch.device) -> Any:
@@ -307,8 +317,9 @@ class Trainer:
             )
         )
         gen = torch.Generator()
-        window: collections.deque[tuple[int, float]] = collections.deque(maxlen=20)
         active_since = time.monotonic()
+        window: collections.deque[tuple[int, float]] = collections.deque(maxlen=20)
+        window.append((start_step, active_since))
         active_before = elapsed_before
         last_saved = start_step
         meta = {"config": cfg.to_dict(), "config_key": cfg.resume_key(), "inputs": fingerprint}
@@ -324,6 +335,7 @@ class Trainer:
                     self._emit(Resumed(step))
                 active_since = time.monotonic()
                 window.clear()
+                window.append((step, active_since))
             if distributed.any_rank(self._cancel.is_set(), device):
                 self._cancel.set()
                 break
