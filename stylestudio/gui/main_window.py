@@ -112,6 +112,14 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._library = None  # created lazily for the training wizard
 
+        # QSettings writes its file on the next event-loop pass (~15 ms): save slider values
+        # once the user pauses rather than on every step of a drag.
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(1500)
+        self._save_timer.timeout.connect(
+            lambda: self.settings.save_adjustments(self.panel.adjustments())
+        )
         self._build_widgets()
         self._build_menus()
         self._connect_worker()
@@ -529,7 +537,7 @@ class MainWindow(QMainWindow):
             self._adjustments_changed(new, old)
 
     def _adjustments_changed(self, new: Adjustments, old: Adjustments) -> None:
-        self.settings.save_adjustments(new)
+        self._save_timer.start()
         if new.needs_network(old) or self._last_result is None:
             self._request_view()
         else:
@@ -774,6 +782,13 @@ class MainWindow(QMainWindow):
             ).format(__version__),
         )
 
+    def last_result(self) -> PreviewResult | None:
+        """The newest network result shown for the current photo and style."""
+        return self._last_result
+
+    def current_photo(self) -> Path | None:
+        return self._current_photo
+
     def styled_image(self) -> QImage | None:
         """The stylised image currently painted (for tests and screenshots)."""
         pixmap = self.canvas.item.styled_pixmap()
@@ -788,6 +803,7 @@ class MainWindow(QMainWindow):
         if self._closing:
             return not self.client.thread.isRunning()
         self._closing = True
+        self._save_timer.stop()
         self.settings.save_window(self.saveGeometry(), self.saveState(), self.splitter.saveState())
         self.settings.save_adjustments(self.panel.adjustments())
         self.settings.sync()

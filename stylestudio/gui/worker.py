@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 
 QUICK_SIDE = 512
 PHOTO_CACHE = 2
+#: While requests keep superseding each other (a slider being dragged), wait until they pause
+#: for STORM_QUIET_S (at most STORM_MAX_WAIT_S) before starting the next run.
+STORM_QUIET_S = 0.03
+STORM_MAX_WAIT_S = 0.15
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ class EngineWorker(QObject):
         self._scaled: OrderedDict[tuple[Path, int], np.ndarray] = OrderedDict()
         self._export: _ExportState | None = None
         self._sent_original: tuple[Path, int] | None = None
+        self._storm = False
         # Counters (read by tests and the benchmark).
         self.network_runs = 0
         self.completed_runs = 0
@@ -186,7 +192,7 @@ class EngineWorker(QObject):
                 if not busy:
                     busy = True
                     self.busyChanged.emit(True)
-                self._run_view(view)
+                self._run_view(self._settle(view))
                 continue
             if self._export is None:
                 job = self.exports.take()
@@ -292,6 +298,21 @@ class EngineWorker(QObject):
             or self._cancel_view_id >= request_id
         )
 
+    def _settle(self, req: ViewRequest) -> ViewRequest:
+        """During a storm of superseding requests, take the newest one after a short pause."""
+        if not self._storm:
+            return req
+        start = quiet_since = time.monotonic()
+        while not self.shutting_down.is_set():
+            time.sleep(0.005)
+            now = time.monotonic()
+            newer = self.views.take()
+            if newer is not None:
+                req, quiet_since = newer, now
+            elif now - quiet_since >= STORM_QUIET_S or now - start >= STORM_MAX_WAIT_S:
+                break
+        return req
+
     def _run_view(self, req: ViewRequest) -> None:
         try:
             loaded = self._photo(req.photo)
@@ -373,8 +394,10 @@ class EngineWorker(QObject):
             )
         except CancelledError:
             self.cancelled_runs += 1
+            self._storm = self.views.has_pending()
             return None
         self.completed_runs += 1
+        self._storm = self.views.has_pending()
         return result
 
     # Export -------------------------------------------------------------------------------
