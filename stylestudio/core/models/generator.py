@@ -35,7 +35,9 @@ class GeneratorConfig:
             raise ValueError(f"unknown generator parameter(s): {', '.join(sorted(unknown))}")
         for key, value in params.items():
             if not isinstance(value, int) or isinstance(value, bool):
-                raise ValueError(f"generator parameter {key!r} must be a whole number")
+                raise ValueError(
+                    f"generator parameter {key!r} must be a whole number, not {value!r}"
+                )
         config = cls(**params)  # type: ignore[arg-type]
         if not 4 <= config.base_channels <= 256 or not 0 <= config.residual_blocks <= 32:
             raise ValueError("generator parameters out of range")
