@@ -145,6 +145,8 @@ def test_generator_config_round_trip() -> None:
         ({"residual_blocks": -1}, "range"),
         ({"residual_blocks": 33}, "range"),
         ({"base_channels": "lots"}, "lots"),
+        ({"base_channels": 31.9}, "31.9"),
+        ({"residual_blocks": True}, "True"),
     ],
 )
 def test_generator_config_rejects_bad_params(params: dict, fragment: str) -> None:
