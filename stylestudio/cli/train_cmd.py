@@ -85,8 +85,9 @@ def _format_eta(seconds: float) -> str:
 class _Reporter:
     """Turns training events into a progress line and a few messages on stderr."""
 
-    def __init__(self) -> None:
+    def __init__(self, resume: bool = False) -> None:
         self.line = ProgressLine()
+        self.resume = resume
 
     def __call__(self, event: object) -> None:
         from stylestudio.core.training import events
@@ -100,6 +101,8 @@ class _Reporter:
                 print(note, file=sys.stderr)
             if event.start_step:
                 print(f"Resuming at step {event.start_step}.", file=sys.stderr)
+            elif self.resume:
+                print("No interrupted run to resume; starting from the beginning.", file=sys.stderr)
         elif isinstance(event, events.Progress):
             detail = (
                 f"{event.step}/{event.total} · {event.it_per_s:.2f} it/s · "
@@ -138,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     context = distributed.setup_from_env(device)
     if context is not None:
         device = context.device
-    reporter = _Reporter()
+    reporter = _Reporter(resume=args.resume)
     try:
         trainer = Trainer(
             config,

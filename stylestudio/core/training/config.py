@@ -126,6 +126,8 @@ class TrainingConfig:
                 raise bad(f"{name} must be a whole number of at least 1")
         if self.crop_size < 32 or self.crop_size % 4:
             raise bad("crop_size must be a multiple of 4 and at least 32")
+        if self.content_size < self.crop_size or self.style_size < self.crop_size:
+            raise bad("content_size and style_size must be at least crop_size")
         if not 4 <= self.generator_channels <= 256 or not 0 <= self.generator_blocks <= 32:
             raise bad("the generator size is out of range")
         if not self.style_scales or any(not 0.05 <= s <= 2.0 for s in self.style_scales):

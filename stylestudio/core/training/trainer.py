@@ -144,7 +144,9 @@ class Trainer:
         self._cancel = threading.Event()
         self._keep_checkpoint = True
         self._rank = 0
+        self._started = False
         self.step_count = 0
+        #: The models and optimisers during a run (dropped afterwards on GPUs to free memory).
         self.training_step: TrainingStep | None = None
         self.generator_state: dict[str, torch.Tensor] | None = None  # set after success
 
@@ -182,6 +184,9 @@ class Trainer:
 
     def run(self) -> Any:
         """Train to ``config.steps``; returns the new StyleRecord (None without a library)."""
+        if self._started:
+            raise RuntimeError("a Trainer runs once; create a new one for another run")
+        self._started = True
         self._rank = distributed.world()[1]
         previous = (
             torch.are_deterministic_algorithms_enabled(),
@@ -213,6 +218,12 @@ class Trainer:
             raise
         finally:
             torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+            if device.type != "cpu" and self.training_step is not None:
+                # Give the GPU memory back: a GUI may keep this Trainer around for a while.
+                from stylestudio.core.engine.device import free_device_memory
+
+                self.training_step = None
+                free_device_memory(device)
 
     def _stop_if_cancelled(self) -> None:
         """Cancel before the first step: nothing was written, nothing is kept."""
