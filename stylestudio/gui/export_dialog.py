@@ -33,12 +33,11 @@ from stylestudio.gui.export_plan import (
 
 
 def _format_labels() -> dict[str, str]:
-    tr = QCoreApplication.translate
     return {
-        "png": tr("ExportDialog", "PNG (lossless)"),
-        "jpeg": tr("ExportDialog", "JPEG"),
-        "webp": tr("ExportDialog", "WebP"),
-        "tiff": tr("ExportDialog", "TIFF (lossless)"),
+        "png": QCoreApplication.translate("ExportDialog", "PNG (lossless)"),
+        "jpeg": QCoreApplication.translate("ExportDialog", "JPEG"),
+        "webp": QCoreApplication.translate("ExportDialog", "WebP"),
+        "tiff": QCoreApplication.translate("ExportDialog", "TIFF (lossless)"),
     }
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from stylestudio.core.errors import CancelledError, ImageSaveError, StyleStudioError
@@ -30,6 +30,7 @@ from stylestudio.gui.qimage import numpy_to_qimage
 from stylestudio.gui.resample import downscale
 
 log = logging.getLogger(__name__)
+
 
 QUICK_SIDE = 512
 PHOTO_CACHE = 2
@@ -237,7 +238,9 @@ class EngineWorker(QObject):
     def _run_library_op(self, op: LibraryOp) -> None:
         if self._library is None:
             self.libraryFailed.emit(
-                op.kind, self._engine_error or "The style library is unavailable."
+                op.kind,
+                self._engine_error
+                or QCoreApplication.translate("EngineWorker", "The style library is unavailable."),
             )
             return
         try:
@@ -331,7 +334,10 @@ class EngineWorker(QObject):
             if req.style_location is None or req.style_id is None:
                 return
             if self._engine is None:
-                raise StyleStudioError(self._engine_error or "The engine is not available.")
+                raise StyleStudioError(
+                    self._engine_error
+                    or QCoreApplication.translate("EngineWorker", "The engine is not available.")
+                )
             full_side = max(loaded.width, loaded.height)
             final_side = None if req.adjustments.output_size == "full" else req.display_side
             final_side = None if final_side is None or final_side >= full_side else final_side
@@ -366,7 +372,12 @@ class EngineWorker(QObject):
         except StyleStudioError as exc:
             self.requestFailed.emit(req.request_id, str(exc))
         except MemoryError:
-            self.requestFailed.emit(req.request_id, "Not enough memory to process this photo.")
+            self.requestFailed.emit(
+                req.request_id,
+                QCoreApplication.translate(
+                    "EngineWorker", "Not enough memory to process this photo."
+                ),
+            )
         except Exception as exc:
             log.exception("view request failed")
             self.requestFailed.emit(req.request_id, f"{type(exc).__name__}: {exc}")
@@ -426,7 +437,9 @@ class EngineWorker(QObject):
             summary.failed.append((photo, str(exc)))
             self.exportFileFailed.emit(job.job_id, str(photo), str(exc))
         except MemoryError:
-            message = "Not enough memory to process this photo."
+            message = QCoreApplication.translate(
+                "EngineWorker", "Not enough memory to process this photo."
+            )
             summary.failed.append((photo, message))
             self.exportFileFailed.emit(job.job_id, str(photo), message)
         except Exception as exc:
@@ -441,7 +454,10 @@ class EngineWorker(QObject):
         from stylestudio.core.imageio import save_image, unique_path
 
         if self._engine is None:
-            raise StyleStudioError(self._engine_error or "The engine is not available.")
+            raise StyleStudioError(
+                self._engine_error
+                or QCoreApplication.translate("EngineWorker", "The engine is not available.")
+            )
         loaded = self._photo(photo)
         adj = job.adjustments
         options = StylizeOptions(
@@ -463,7 +479,11 @@ class EngineWorker(QObject):
         dest.parent.mkdir(parents=True, exist_ok=True)
         protect = [p.resolve() for p in job.photos]
         if dest.resolve() in protect:
-            raise ImageSaveError(f"“{dest.name}” would overwrite an original photo.")
+            raise ImageSaveError(
+                QCoreApplication.translate(
+                    "EngineWorker", "“{0}” would overwrite an original photo."
+                ).format(dest.name)
+            )
         if dest.exists() and not settings.replace_existing:
             dest = unique_path(dest)
         return save_image(
