@@ -326,7 +326,7 @@ def test_training_adds_a_style_with_metadata_and_events(tmp_path):
     record = trainer.run()
 
     kinds = [type(e).__name__ for e in seen]
-    assert kinds[:4] == ["Status", "Status", "Status", "Started"] and kinds[-1] == "Finished"
+    assert kinds[:3] == ["Status", "Status", "Started"] and kinds[-1] == "Finished"
     progress = [e for e in seen if isinstance(e, events.Progress)]
     assert [p.step for p in progress] == [1, 2, 3, 4]
     assert all(p.total == 4 and "total" in p.losses and "d" in p.losses for p in progress)
@@ -593,6 +593,13 @@ def test_cli_train_end_to_end(tmp_path, monkeypatch, capsys):
     assert "Saved style 'CLI style'" in out.out
     assert "Training on CPU" in out.err
     assert [r.name for r in StyleLibrary().list() if not r.builtin] == ["CLI style"]
+
+    missing = tmp_path / "missing.png"
+    assert main([*args[:3], "--style-images", str(missing)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"stylestudio: error: The style image {missing} cannot be used: no such file or folder."
+    ]
 
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"nope")

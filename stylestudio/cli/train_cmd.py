@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         distributed.teardown(context)
     if record is not None:
-        minutes = float(record.manifest.training.get("time_s", 0.0)) / 60
-        print(f"Saved style {record.name!r} (id {record.id}) after {minutes:.1f} min.")
+        seconds = float(record.manifest.training.get("time_s", 0.0))
+        took = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+        print(f"Saved style {record.name!r} (id {record.id}) after {took} of training.")
     return 0

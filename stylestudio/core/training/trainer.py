@@ -271,6 +271,7 @@ class Trainer:
             return self.feature_extractor
         from stylestudio.core.training.features import build_feature_extractor
 
+        self._emit(Status("Loading the VGG19 feature network…"))
         return build_feature_extractor(
             self.config.feature_layers,
             self.vgg_weights,
@@ -286,7 +287,6 @@ class Trainer:
         styles, contents, notes = self._load_inputs()
         self._stop_if_cancelled()
         gen_config, gen_state, start_id = self._starting_generator()
-        self._emit(Status("Loading the VGG19 feature network…"))
         extractor = self._build_extractor()
         self._stop_if_cancelled()
         step_obj = TrainingStep(
