@@ -394,16 +394,24 @@ def test_checkpoint_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert tensors["rng.cpu"].dtype == torch.uint8
     assert any(k.startswith("opt_g.") for k in tensors) and any(k.startswith("D.") for k in tensors)
 
-    started: list[events.Started] = []
+    # A checkpoint write killed half-way leaves only a temp folder, which resuming ignores.
+    junk = tmp_path / "b" / ".tmp-killed-write"
+    junk.mkdir()
+    (junk / "state.json").write_text("{")
+    assert ckpt.latest_checkpoint(tmp_path / "b").step == 3
+
+    started: list[tuple[events.Started, bool]] = []
     resumed = make_trainer(
         tmp_path,
         cfg,
         run_dir=tmp_path / "b",
         resume_checkpoint=True,
-        on_event=lambda e: started.append(e) if isinstance(e, events.Started) else None,
+        on_event=lambda e: (
+            started.append((e, junk.exists())) if isinstance(e, events.Started) else None
+        ),
     )
     resumed.run()
-    assert started[0].start_step == 3
+    assert started == [(started[0][0], False)] and started[0][0].start_step == 3
     assert resumed.step_count == 6
     for name, value in straight.generator_state.items():
         torch.testing.assert_close(resumed.generator_state[name], value, rtol=0, atol=1e-6)

@@ -399,6 +399,11 @@ class Trainer:
         self, step_obj: TrainingStep, fingerprint: dict[str, Any], rank: int
     ) -> tuple[int, float]:
         """Load the checkpoint to resume from, or clear old ones; (start step, elapsed)."""
+        if rank == 0:
+            from stylestudio.core.atomic import clean_stale_temps
+
+            clean_stale_temps(self.run_dir)  # leftovers of a checkpoint write that was killed
+        distributed.barrier()
         latest = ckpt.latest_checkpoint(self.run_dir) if self.resume_checkpoint else None
         if latest is None:
             if rank == 0:
