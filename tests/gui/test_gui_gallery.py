@@ -1,0 +1,79 @@
+"""The style gallery: cards, context menu rules, rename / export / delete / import."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from stylestudio.gui.main_window import wizard_available
+
+from .test_gui_window import TIMEOUT, click_style
+
+pytestmark = pytest.mark.gui
+
+
+def menu_state(gallery, card):
+    menu = gallery.build_context_menu(card)
+    state = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
+    menu.deleteLater()
+    return state
+
+
+def test_cards_and_context_menu(make_window) -> None:
+    window = make_window()
+    gallery = window.gallery
+    builtin, user = gallery.cards()
+    assert builtin.builtin and not user.builtin
+    assert gallery.list.item(0).icon().isNull() is False
+    assert menu_state(gallery, builtin) == {
+        "Rename…": False,
+        "Export style pack…": True,
+        "Delete…": False,
+    }
+    assert all(menu_state(gallery, user).values())
+    assert gallery.learn_button.isVisibleTo(gallery) == wizard_available()
+    assert window.learn_action.isVisible() == wizard_available()
+
+
+def test_rename_export_delete_import(qtbot, make_window, tmp_path, monkeypatch) -> None:
+    window = make_window()
+    gallery = window.gallery
+    user = gallery.cards()[1]
+    click_style(qtbot, window, user.id)
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Ink Wash", True))
+    with qtbot.waitSignal(window.stylesChanged, timeout=TIMEOUT):
+        gallery.ask_rename(user.id)
+    assert gallery.card(user.id).name == "Ink Wash"
+    assert gallery.current_style_id() == user.id
+
+    pack = tmp_path / "ink.stylepack"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(pack), ""))
+    gallery.ask_export(user.id)
+    qtbot.waitUntil(lambda: "saved" in window.statusBar().currentMessage(), timeout=TIMEOUT)
+    assert pack.is_file()
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    gallery.ask_delete(user.id)  # declined: nothing happens
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(window.stylesChanged, timeout=TIMEOUT):
+        gallery.ask_delete(user.id)
+    assert [c.name for c in gallery.cards()] == ["Aurora"]
+    assert window.current_style() is None
+
+    gallery.ask_delete(gallery.cards()[0].id)  # built-in: refused without asking
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(pack), ""))
+    with qtbot.waitSignal(window.stylesChanged, timeout=TIMEOUT):
+        window.import_style_pack()
+    assert sorted(c.name for c in gallery.cards()) == ["Aurora", "Ink Wash"]
+
+
+def test_library_error_is_shown_not_raised(qtbot, make_window, tmp_path, monkeypatch) -> None:
+    window = make_window()
+    bogus = tmp_path / "bogus.stylepack"
+    bogus.write_bytes(b"PK\x03\x04 definitely not a valid pack")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bogus), ""))
+    window.import_style_pack()
+    qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT)
+    assert "bogus.stylepack" in window.banner.text()
+    assert len(window.gallery.cards()) == 2
