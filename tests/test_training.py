@@ -553,6 +553,7 @@ def test_missing_vgg_weights_fail_with_one_sentence(tmp_path, monkeypatch):
     monkeypatch.delenv(vgg.ENV_VGG_WEIGHTS, raising=False)
     monkeypatch.delenv(ENV_TEST_FEATURES, raising=False)
     monkeypatch.setattr(vgg, "hub_weights_path", lambda: tmp_path / "no-hub.pth")
+    monkeypatch.setattr(vgg, "bundled_weights_path", lambda: tmp_path / "no-bundle.safetensors")
     seen: list[events.TrainingEvent] = []
     trainer = make_trainer(tmp_path, tiny_config(), feature_extractor=None, on_event=seen.append)
     with pytest.raises(WeightsUnavailableError) as info:
