@@ -200,7 +200,17 @@ def test_without_photos_the_bundled_samples_or_generated_images_are_used(tmp_pat
     sources, note = data.load_content_images(None, 64, seed=0)
     assert len(sources) == 1 and "sample photos" in note
     sources, note = data.load_content_images(photos(2), 64, seed=0)
-    assert len(sources) == 2 and note is None
+    assert len(sources) == 2 and note.startswith("Only 2 practice photos;")
+    sources, note = data.load_content_images(photos(20, seed=3), 64, seed=0)
+    assert len(sources) == 20 and note is None
+
+
+def test_check_inputs_reports_counts_and_problems(tmp_path):
+    check = data.check_inputs([stripes()], photos(3), style_size=64, content_size=64)
+    assert (check.style_images, check.practice_photos) == (1, 3)
+    assert len(check.notes) == 1
+    with pytest.raises(TrainingError, match="only 8×8 pixels"):
+        data.check_inputs([stripes(8, 8)])
 
 
 def test_content_folder_is_expanded(tmp_path):

@@ -29,6 +29,7 @@ _LAZY = {
     "estimate_duration": "stylestudio.core.training.estimate",
     "Estimate": "stylestudio.core.training.estimate",
     "latest_checkpoint": "stylestudio.core.training.checkpoint",
+    "check_inputs": "stylestudio.core.training.data",
 }
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "Trainer",
     "TrainingConfig",
     "TrainingEvent",
+    "check_inputs",
     "default_run_dir",
     "estimate_duration",
     "latest_checkpoint",

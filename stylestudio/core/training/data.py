@@ -25,6 +25,8 @@ from stylestudio.core.errors import ImageLoadError, TrainingError
 MIN_IMAGE_SIDE = 64
 #: Generated practice images used when no photos are given and no samples are bundled.
 SYNTHETIC_COUNT = 8
+#: Below this many practice photos the user is told that more would help.
+RECOMMENDED_PHOTOS = 20
 
 ImageInput = str | os.PathLike[str] | np.ndarray
 
@@ -118,7 +120,9 @@ def _sentence(message: str) -> str:
     return message if message.endswith(".") else message + "."
 
 
-def load_style_images(items: Sequence[ImageInput], long_side: int) -> list[SourceImage]:
+def load_style_images(
+    items: Sequence[ImageInput] | ImageInput, long_side: int
+) -> list[SourceImage]:
     if isinstance(items, (str, os.PathLike, np.ndarray)):
         items = [items]
     if not items:
@@ -195,7 +199,7 @@ def synthetic_photos(count: int, size: int, seed: int) -> list[np.ndarray]:
 def load_content_images(
     content: ImageInput | Sequence[ImageInput] | None, long_side: int, seed: int
 ) -> tuple[list[SourceImage], str | None]:
-    """The practice photos, plus a note for the user when a fallback was used."""
+    """The practice photos, plus a note for the user (a fallback was used, or few photos)."""
     items = expand_content(content)
     note = None
     if not items:
@@ -204,8 +208,35 @@ def load_content_images(
         if not items:
             items = list(synthetic_photos(SYNTHETIC_COUNT, max(long_side, 128), seed))
             note = "No practice photos were given; practising on generated images."
+    elif len(items) < RECOMMENDED_PHOTOS:
+        note = (
+            f"Only {len(items)} practice photo{'s' if len(items) != 1 else ''}; "
+            f"{RECOMMENDED_PHOTOS} or more varied photos usually give better results."
+        )
     sources = [load_source(item, "photo", i, long_side) for i, item in enumerate(items)]
     return sources, note
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    """What a settings page can show before training starts."""
+
+    style_images: int
+    practice_photos: int  # after fallbacks (bundled samples or generated images)
+    notes: tuple[str, ...]
+
+
+def check_inputs(
+    style_images: Sequence[ImageInput] | ImageInput,
+    content_images: ImageInput | Sequence[ImageInput] | None = None,
+    *,
+    style_size: int = 512,
+    content_size: int = 640,
+) -> InputCheck:
+    """Decode and check every input as training will (TrainingError on the first problem)."""
+    styles = load_style_images(style_images, style_size)
+    photos, note = load_content_images(content_images, content_size, seed=0)
+    return InputCheck(len(styles), len(photos), (note,) if note else ())
 
 
 class CropSampler:
