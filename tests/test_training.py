@@ -145,6 +145,18 @@ def test_config_round_trips_through_json_and_resume_key_ignores_steps():
         TrainingConfig.from_dict({"nonsense": 1})
 
 
+def test_settings_and_events_import_without_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import stylestudio.core.training as t; "
+        "t.TrainingConfig.preset('quick'); t.Progress(1, 2, {}, 0.0, 0.0); "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
 # ------------------------------------------------------------------------------------------
 # losses, augmentation, data
 
