@@ -380,3 +380,27 @@ def test_user_errors_show_their_own_sentence() -> None:
     text = launcher.error_dialog_text(StyleFormatError("The style is damaged."), None)
     assert "The style is damaged." in text and "StyleFormatError" not in text
     assert "No log file" in text
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize(("can_continue", "button", "keep"), [(True, "Ignore", True),
+                                                            (False, "Close", False)])  # fmt: skip
+def test_error_dialog_buttons(qtbot, can_continue: bool, button: str, keep: bool) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: dict[str, object] = {}
+
+    def answer() -> None:
+        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+        if not boxes:
+            QTimer.singleShot(20, answer)
+            return
+        box = boxes[0]
+        seen["text"] = box.text()
+        seen["has_ignore"] = box.button(QMessageBox.StandardButton.Ignore) is not None
+        box.button(getattr(QMessageBox.StandardButton, button)).click()
+
+    QTimer.singleShot(0, answer)
+    assert launcher._show_error_dialog("Something broke.", can_continue=can_continue) is keep
+    assert seen == {"text": "Something broke.", "has_ignore": can_continue}
