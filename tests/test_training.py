@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import queue
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -31,6 +35,7 @@ from stylestudio.core.training.step import LOSS_TERMS, TrainingStep
 from stylestudio.core.training.trainer import Trainer
 
 CPU = torch.device("cpu")
+REPO = str(Path(__file__).resolve().parents[1])
 
 
 @pytest.fixture(autouse=True)
@@ -146,15 +151,12 @@ def test_config_round_trips_through_json_and_resume_key_ignores_steps():
 
 
 def test_settings_and_events_import_without_torch():
-    import subprocess
-    import sys
-
     code = (
         "import sys; import stylestudio.core.training as t; "
         "t.TrainingConfig.preset('quick'); t.Progress(1, 2, {}, 0.0, 0.0); "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
 # ------------------------------------------------------------------------------------------
@@ -439,6 +441,43 @@ def test_checkpoint_then_resume_equals_an_uninterrupted_run(tmp_path):
         torch.testing.assert_close(resumed.generator_state[name], value, rtol=0, atol=1e-6)
     initial = TrainingStep(cfg, tiny_features(cfg), CPU).G.state_dict()["head.1.weight"]
     assert not torch.allclose(initial, straight.generator_state["head.1.weight"])
+
+
+_KILLED_RUN = """
+import os, signal, sys
+import torch
+from test_training import photos, stripes, tiny_config, tiny_features
+from stylestudio.core.training import events
+from stylestudio.core.training.trainer import Trainer
+
+torch.set_num_threads(1)
+cfg = tiny_config(steps=6, checkpoint_every=3)
+
+def die(event):
+    if isinstance(event, events.Checkpointed):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+Trainer(cfg, [stripes()], photos(), None, run_dir=sys.argv[1], device="cpu",
+        feature_extractor=tiny_features(cfg), on_event=die).run()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_killed_process_resumes_to_the_same_weights(tmp_path):
+    run_dir = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), REPO])}
+    done = subprocess.run([sys.executable, "-c", _KILLED_RUN, str(run_dir)], env=env, timeout=120)
+    assert done.returncode == -signal.SIGKILL
+    assert ckpt.latest_checkpoint(run_dir).step == 3
+
+    cfg = tiny_config(steps=6, checkpoint_every=3)
+    resumed = make_trainer(tmp_path, cfg, run_dir=run_dir, resume_checkpoint=True)
+    resumed.run()
+    straight = make_trainer(tmp_path, cfg, run_dir=tmp_path / "straight")
+    straight.run()
+    for name, value in straight.generator_state.items():
+        assert torch.equal(resumed.generator_state[name], value), name
 
 
 def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path):

@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -81,6 +82,7 @@ def _worker(rank: int, port: int, out: str) -> None:
         distributed.teardown(context)
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_end_with_identical_weights(tmp_path):
     mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=True)
     g0, g1 = (load_file(str(tmp_path / f"rank{r}.safetensors")) for r in range(WORLD))
