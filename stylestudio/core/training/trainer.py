@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -52,6 +52,9 @@ from stylestudio.core.training.events import (
     TrainingEvent,
 )
 from stylestudio.core.training.step import TrainingStep
+
+if TYPE_CHECKING:
+    from stylestudio.core.library import StyleLibrary, StyleRecord
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +104,10 @@ class Trainer:
         config: TrainingConfig,
         style_images: Sequence[data.ImageInput] | data.ImageInput,
         content_images: Sequence[data.ImageInput] | data.ImageInput | None = None,
-        library: Any = None,
+        library: StyleLibrary | None = None,
         *,
         name: str = "My style",
-        start_from: Any = None,
+        start_from: StyleRecord | str | Path | None = None,
         vgg_weights: Path | None = None,
         on_event: Callable[[TrainingEvent], None] | None = None,
         device: str | torch.device | None = None,
@@ -182,7 +185,7 @@ class Trainer:
         except Exception:
             log.exception("on_event failed while reporting a training failure")
 
-    def run(self) -> Any:
+    def run(self) -> StyleRecord | None:
         """Train to ``config.steps``; returns the new StyleRecord (None without a library)."""
         if self._started:
             raise RuntimeError("a Trainer runs once; create a new one for another run")
@@ -279,7 +282,7 @@ class Trainer:
             progress=lambda _fraction, message: self._emit(Status(message)),
         )
 
-    def _run(self, device: torch.device) -> Any:
+    def _run(self, device: torch.device) -> StyleRecord | None:
         cfg = self.config
         started_at = time.monotonic()
         world_size, rank = distributed.world()
@@ -469,7 +472,7 @@ class Trainer:
         step_obj: TrainingStep,
         contents: list[data.SourceImage],
         training: dict[str, Any],
-    ) -> Any:
+    ) -> StyleRecord:
         from PIL import Image
 
         from stylestudio.core.imageio import to_uint8
