@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage
 
 from stylestudio.core.adjust import apply_adjustments
 from stylestudio.gui.mailbox import LatestSlot
-from stylestudio.gui.qimage import numpy_to_qimage
+from stylestudio.gui.qimage import display_mips
 from stylestudio.gui.resample import quick_view
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,14 @@ class AdjustRequest:
 class AdjustResult:
     request_id: int
     base_key: tuple[int, int]
-    image: QImage
+    mips: list[QImage]
     final: bool
     strength: float
     preserve_colors: bool
+
+    @property
+    def image(self) -> QImage:
+        return self.mips[0]
 
 
 class AdjustWorker(QObject):
@@ -89,7 +93,7 @@ class AdjustWorker(QObject):
             AdjustResult(
                 req.request_id,
                 req.base_key,
-                numpy_to_qimage(rgb),
+                display_mips(rgb),
                 final,
                 req.strength,
                 req.preserve_colors,

@@ -27,7 +27,6 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPen,
-    QPixmap,
     QResizeEvent,
     QWheelEvent,
 )
@@ -48,24 +47,28 @@ ZOOM_STEP = 1.25
 DIVIDER_GRAB_PX = 8
 
 
-class _MipPixmap:
-    """A pixmap plus lazily built half-size copies, so zoomed-out views stay smooth and sharp."""
+class _Mips:
+    """An image plus half-size copies, so zoomed-out views stay smooth and sharp.
 
-    def __init__(self, image: QImage) -> None:
-        self.levels: list[QPixmap] = [QPixmap.fromImage(image)]
+    Levels normally come pre-built from a worker thread (``qimage.display_mips``); missing ones
+    are built here on first use. Images are drawn directly (no QPixmap conversion copies).
+    """
+
+    def __init__(self, images: QImage | list[QImage]) -> None:
+        self.levels: list[QImage] = list(images) if isinstance(images, list) else [images]
 
     @property
     def size(self) -> QSize:
         return self.levels[0].size()
 
-    def for_scale(self, device_px_per_px: float) -> QPixmap:
+    def for_scale(self, device_px_per_px: float) -> QImage:
         """The smallest level still at least as detailed as ``device_px_per_px`` needs."""
         level = 0
         while device_px_per_px * (2 ** (level + 1)) <= 1.0 and level < 6:
             level += 1
         while len(self.levels) <= level:
             prev = self.levels[-1]
-            if prev.width() < 64 or prev.height() < 64:
+            if prev.width() < 128 or prev.height() < 128:
                 break
             half = prev.scaled(
                 max(1, prev.width() // 2),
@@ -75,6 +78,12 @@ class _MipPixmap:
             )
             self.levels.append(half)
         return self.levels[min(level, len(self.levels) - 1)]
+
+
+def _valid(image: QImage | list[QImage] | None) -> bool:
+    if isinstance(image, list):
+        return bool(image) and not image[0].isNull()
+    return image is not None and not image.isNull()
 
 
 class SplitImageItem(QGraphicsItem):
@@ -87,8 +96,8 @@ class SplitImageItem(QGraphicsItem):
     def __init__(self) -> None:
         super().__init__()
         self._rect = QRectF()
-        self._original: _MipPixmap | None = None
-        self._styled: _MipPixmap | None = None
+        self._original: _Mips | None = None
+        self._styled: _Mips | None = None
         self.split = 0.5
         self.split_enabled = True
         self.show_original = False
@@ -96,15 +105,15 @@ class SplitImageItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
-    def set_original(self, image: QImage | None) -> None:
+    def set_original(self, image: QImage | list[QImage] | None) -> None:
         self.prepareGeometryChange()
-        self._original = _MipPixmap(image) if image is not None and not image.isNull() else None
+        self._original = _Mips(image) if _valid(image) else None
         self._styled = None
         self._rect = QRectF(0, 0, *self._size()) if self._original else QRectF()
         self.update()
 
-    def set_styled(self, image: QImage | None) -> None:
-        self._styled = _MipPixmap(image) if image is not None and not image.isNull() else None
+    def set_styled(self, image: QImage | list[QImage] | None) -> None:
+        self._styled = _Mips(image) if _valid(image) else None
         self.update()
 
     def has_styled(self) -> bool:
@@ -113,10 +122,10 @@ class SplitImageItem(QGraphicsItem):
     def styled_size(self) -> QSize | None:
         return self._styled.size if self._styled else None
 
-    def styled_pixmap(self) -> QPixmap | None:
+    def styled_image(self) -> QImage | None:
         return self._styled.levels[0] if self._styled else None
 
-    def original_pixmap(self) -> QPixmap | None:
+    def original_image(self) -> QImage | None:
         return self._original.levels[0] if self._original else None
 
     def _size(self) -> tuple[int, int]:
@@ -153,15 +162,15 @@ class SplitImageItem(QGraphicsItem):
 
     @staticmethod
     def _draw(
-        painter: QPainter, mip: _MipPixmap, rect: QRectF, area: QRectF, device_scale: float
+        painter: QPainter, mip: _Mips, rect: QRectF, area: QRectF, device_scale: float
     ) -> None:
         full = mip.size
         ratio = full.width() / rect.width() if rect.width() else 1.0
-        pixmap = mip.for_scale(device_scale / ratio)
-        sx = pixmap.width() / rect.width()
-        sy = pixmap.height() / rect.height()
+        image = mip.for_scale(device_scale / ratio)
+        sx = image.width() / rect.width()
+        sy = image.height() / rect.height()
         source = QRectF(area.x() * sx, area.y() * sy, area.width() * sx, area.height() * sy)
-        painter.drawPixmap(area, pixmap, source)
+        painter.drawImage(area, image, source)
 
 
 class Canvas(QGraphicsView):
@@ -208,14 +217,15 @@ class Canvas(QGraphicsView):
     def has_image(self) -> bool:
         return not self.item.boundingRect().isEmpty()
 
-    def set_original(self, image: QImage | None) -> None:
+    def set_original(self, image: QImage | list[QImage] | None) -> None:
+        """Show a photo: one image, or a mip chain (full size first) from a worker."""
         self.item.set_original(image)
         self.scene().setSceneRect(self.item.boundingRect())
         self._fit_mode = True
         self.fit()
         self.viewport().update()
 
-    def set_styled(self, image: QImage | None) -> None:
+    def set_styled(self, image: QImage | list[QImage] | None) -> None:
         self.item.set_styled(image)
         self.viewport().update()
 

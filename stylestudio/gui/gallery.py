@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -152,6 +152,11 @@ class StyleGallery(QWidget):
         else:
             self.status.setText(self.tr("No styles yet. Import a style pack or learn a new style."))
             self.status.show()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._cards:
+            self.set_styles(self.cards())  # placeholder tiles are drawn from the palette
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)

@@ -10,7 +10,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -124,6 +124,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect_worker()
         self._restore()
+        app = QCoreApplication.instance()
+        if app is not None:  # never leave running threads behind at exit
+            app.aboutToQuit.connect(self.shutdown)
         if start_engine:
             QTimer.singleShot(0, self.start_engine)
 
@@ -260,7 +263,8 @@ class MainWindow(QMainWindow):
         self._action(self.tr("Reset &Adjustments"), self.reset_adjustments, None, edit_menu)
 
         view_menu = bar.addMenu(self.tr("&View"))
-        self._action(self.tr("Zoom &In"), self.canvas.zoom_in, keys.ZoomIn, view_menu)
+        zoom_in = self._action(self.tr("Zoom &In"), self.canvas.zoom_in, keys.ZoomIn, view_menu)
+        zoom_in.setShortcuts([QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")])
         self._action(self.tr("Zoom &Out"), self.canvas.zoom_out, keys.ZoomOut, view_menu)
         self._action(self.tr("&Fit to Window"), self.canvas.fit, "Ctrl+0", view_menu)
         self._action(self.tr("&Actual Size (100 %)"), self.canvas.zoom_actual, "Ctrl+1", view_menu)
@@ -562,7 +566,7 @@ class MainWindow(QMainWindow):
             return
         if result.request_id != self.adjuster.latest_id:
             return
-        self.canvas.set_styled(result.image)
+        self.canvas.set_styled(result.mips)
         self.previewShown.emit(result)
 
     # Views --------------------------------------------------------------------------------
@@ -591,7 +595,7 @@ class MainWindow(QMainWindow):
     def _photo_loaded(self, loaded: PhotoLoaded) -> None:
         if loaded.photo != self._current_photo or loaded.canvas_epoch != self._canvas_epoch:
             return
-        self.canvas.set_original(loaded.image)
+        self.canvas.set_original(loaded.mips)
         self.statusBar().showMessage(
             self.tr("{0} · {1} × {2} px").format(loaded.photo.name, loaded.width, loaded.height),
             5000,
@@ -621,7 +625,7 @@ class MainWindow(QMainWindow):
             result.adjustments.strength == current.strength
             and result.adjustments.preserve_colors == current.preserve_colors
         )
-        self.canvas.set_styled(result.image)
+        self.canvas.set_styled(result.mips)
         if same:
             self.previewShown.emit(result)
         else:
@@ -791,8 +795,7 @@ class MainWindow(QMainWindow):
 
     def styled_image(self) -> QImage | None:
         """The stylised image currently painted (for tests and screenshots)."""
-        pixmap = self.canvas.item.styled_pixmap()
-        return pixmap.toImage() if pixmap is not None else None
+        return self.canvas.item.styled_image()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 
@@ -23,6 +24,27 @@ def numpy_to_qimage(rgb: np.ndarray) -> QImage:
     height, width = data.shape[:2]
     image = QImage(data.data, width, height, 3 * width, QImage.Format.Format_RGB888)
     return image.copy()  # detach from the numpy buffer
+
+
+def display_mips(rgb: np.ndarray, min_side: int = 384) -> list[QImage]:
+    """Display-ready images (RGB32, the raster engine's native format) for a float/uint8 array:
+    full size first, then smooth half-size copies down to about ``min_side``.
+
+    Built in worker threads so that the GUI thread never converts or scales big images.
+    """
+    image = numpy_to_qimage(rgb).convertToFormat(QImage.Format.Format_RGB32)
+    levels = [image]
+    while min(levels[-1].width(), levels[-1].height()) >= 2 * min_side:
+        prev = levels[-1]
+        levels.append(
+            prev.scaled(
+                prev.width() // 2,
+                prev.height() // 2,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+    return levels
 
 
 def qimage_to_numpy(image: QImage) -> np.ndarray:

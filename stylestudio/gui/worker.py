@@ -26,7 +26,7 @@ from stylestudio.gui.adjustments import Adjustments
 from stylestudio.gui.export_plan import ExportSettings, planned_path
 from stylestudio.gui.gallery import StyleCard
 from stylestudio.gui.mailbox import FifoBox, LatestSlot
-from stylestudio.gui.qimage import numpy_to_qimage
+from stylestudio.gui.qimage import display_mips
 from stylestudio.gui.resample import downscale
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,13 @@ class PhotoLoaded:
     request_id: int
     canvas_epoch: int
     photo: Path
-    image: QImage
+    mips: list[QImage]  # display images, full size first
     width: int
     height: int
+
+    @property
+    def image(self) -> QImage:
+        return self.mips[0]
 
 
 @dataclass
@@ -79,13 +83,17 @@ class PreviewResult:
     style_id: str
     stage: int  # 1 = quick low-resolution, 2 = final
     final: bool
-    image: QImage
+    mips: list[QImage]  # display images of the result, full size first
     original: np.ndarray  # the photo at the result's size, for instant re-adjustment
     raw: np.ndarray  # network output before strength / colour preservation
     adjustments: Adjustments
     elapsed_s: float
     device: str
     canvas_epoch: int = 0
+
+    @property
+    def image(self) -> QImage:
+        return self.mips[0]
 
     @property
     def size(self) -> tuple[int, int]:
@@ -326,7 +334,7 @@ class EngineWorker(QObject):
                         req.request_id,
                         req.canvas_epoch,
                         req.photo,
-                        numpy_to_qimage(loaded.rgb),
+                        display_mips(loaded.rgb),
                         loaded.width,
                         loaded.height,
                     )
@@ -360,7 +368,7 @@ class EngineWorker(QObject):
                         style_id=req.style_id,
                         stage=number,
                         final=number == len(stages),
-                        image=numpy_to_qimage(result.image),
+                        mips=display_mips(result.image),
                         original=image,
                         raw=result.raw,
                         adjustments=req.adjustments,

@@ -127,7 +127,7 @@ def test_select_style_paints_two_stage_preview(qtbot, make_window, photos, scree
     shown = displayed(window)
     assert shown.shape == (64, 96, 3)
     np.testing.assert_allclose(shown, expected(result, window.adjustments()), atol=1)
-    original = qimage_to_numpy(window.canvas.item.original_pixmap().toImage())
+    original = qimage_to_numpy(window.canvas.item.original_image())
     assert np.abs(shown.astype(int) - original.astype(int)).mean() > 3  # it was restyled
     assert "96 × 64" in window.run_label.text()
     window.canvas.set_split(0.5)
