@@ -206,10 +206,10 @@ class MainWindow(QMainWindow):
         self.gallery.importRequested.connect(self.import_style_pack)
         self.gallery.learnRequested.connect(self.open_training_wizard)
         self.panel.adjustmentsChanged.connect(self._adjustments_edited)
+        # Worker signals go to methods of this window only: PySide runs lambdas and plain
+        # functions connected to another thread's signal in that thread.
         self.adjuster.worker.adjusted.connect(self._adjusted)
-        self.adjuster.worker.failed.connect(
-            lambda msg: self.show_error(self.tr("Could not adjust the image: {0}").format(msg))
-        )
+        self.adjuster.worker.failed.connect(self._adjust_failed)
 
     def _action(
         self,
@@ -559,6 +559,9 @@ class MainWindow(QMainWindow):
             adj.strength,
             adj.preserve_colors,
         )
+
+    def _adjust_failed(self, message: str) -> None:
+        self.show_error(self.tr("Could not adjust the image: {0}").format(message))
 
     def _adjusted(self, result: AdjustResult) -> None:
         last = self._last_result

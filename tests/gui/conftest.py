@@ -78,6 +78,14 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_cross_thread_qt_calls(qtlog) -> Iterator[None]:
+    """Fail on Qt's warnings about widgets/timers touched from the worker threads."""
+    yield
+    bad = [r.message for r in qtlog.records if "thread" in r.message.lower()]
+    assert bad == [], bad
+
+
 def write_photo(path: Path, width: int, height: int, seed: int = 0) -> Path:
     """A smooth, non-trivial test photo (gradients plus a little noise)."""
     rng = np.random.default_rng(seed)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThread, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -115,14 +115,18 @@ def test_drop_files_and_folder_lists_skipped(qtbot, make_window, photos, tmp_pat
 def test_select_style_paints_two_stage_preview(qtbot, make_window, photos, screenshot) -> None:
     window = make_window(quick_side=40)
     stages: list[int] = []
+    threads = set()
     window.previewShown.connect(
         lambda r: stages.append(r.stage) if isinstance(r, PreviewResult) else None
     )
+    for signal in (window.previewShown, window.photoShown, window.stylesChanged):
+        signal.connect(lambda *_a: threads.add(QThread.currentThread()))
     with qtbot.waitSignal(window.photoShown, timeout=TIMEOUT):
         drop(window, [photos.a])
     click_style(qtbot, window, window.gallery.cards()[0].id)
     result = wait_final(qtbot, window)
     assert stages[0] == 1 and stages[-1] == 2  # quick low-resolution result first
+    assert threads == {QApplication.instance().thread()}  # results are handled on the GUI thread
     assert result.size == (96, 64)  # final at full photo size (smaller than the screen)
     shown = displayed(window)
     assert shown.shape == (64, 96, 3)
