@@ -6,7 +6,7 @@ It only coordinates: heavy work goes to ``EngineClient`` (network, photo decodin
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import logging
 from pathlib import Path
 
@@ -47,6 +47,7 @@ from stylestudio.gui.gallery import StyleCard, StyleGallery
 from stylestudio.gui.settings import AppSettings
 from stylestudio.gui.undo import AdjustCommand
 from stylestudio.gui.worker import (
+    WIZARD_MODULE,
     EngineClient,
     ExportJob,
     ExportSummary,
@@ -58,16 +59,8 @@ from stylestudio.gui.worker import (
 
 log = logging.getLogger(__name__)
 
-WIZARD_MODULE = "stylestudio.gui.wizard"
 SHUTDOWN_TIMEOUT_MS = 4000
 MAX_SKIPPED_LISTED = 200
-
-
-def wizard_available() -> bool:
-    try:
-        return importlib.util.find_spec(WIZARD_MODULE) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 class MainWindow(QMainWindow):
@@ -111,6 +104,7 @@ class MainWindow(QMainWindow):
         self._export_errors: list[str] = []
         self._closing = False
         self._library = None  # created lazily for the training wizard
+        self._can_learn = False  # the worker reports whether the wizard module imports
 
         # QSettings writes its file on the next event-loop pass (~15 ms): save slider values
         # once the user pauses rather than on every step of a drag.
@@ -136,7 +130,7 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas()
         self.filmstrip = Filmstrip()
         self.filmstrip.hide()
-        self.gallery = StyleGallery(can_learn=wizard_available())
+        self.gallery = StyleGallery(can_learn=False)
         self.panel = AdjustmentsPanel()
 
         left = QWidget()
@@ -281,7 +275,7 @@ class MainWindow(QMainWindow):
         self.learn_action = self._action(
             self.tr("&Learn a New Style…"), self.open_training_wizard, None, style_menu
         )
-        self.learn_action.setVisible(wizard_available())
+        self.learn_action.setVisible(False)
 
         help_menu = bar.addMenu(self.tr("&Help"))
         about = self._action(self.tr("&About StyleStudio"), self.show_about, None, help_menu)
@@ -292,6 +286,7 @@ class MainWindow(QMainWindow):
         worker = self.client.worker
         worker.engineLoading.connect(self._engine_loading)
         worker.engineReady.connect(self._engine_ready)
+        worker.wizardChecked.connect(self._wizard_checked)
         worker.engineFailed.connect(self._engine_failed)
         worker.stylesListed.connect(self._styles_listed)
         worker.libraryDone.connect(self._library_done)
@@ -339,6 +334,14 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip(self.tr("Device used for stylising"))
         self.busy.hide()
         self.engineReady.emit(description)
+
+    def _wizard_checked(self, available: bool) -> None:
+        self._can_learn = available
+        self.learn_action.setVisible(available)
+        self.gallery.learn_button.setVisible(available)
+
+    def can_learn(self) -> bool:
+        return self._can_learn
 
     def _engine_failed(self, message: str) -> None:
         self._engine_state = "failed"
@@ -496,7 +499,7 @@ class MainWindow(QMainWindow):
         self.show_error(message)
 
     def open_training_wizard(self) -> None:
-        if not wizard_available():
+        if not self._can_learn:
             return
         try:
             module = importlib.import_module(WIZARD_MODULE)

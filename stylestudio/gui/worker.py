@@ -9,6 +9,7 @@ Torch, the engine and the library are imported here, in the worker thread.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -135,11 +136,26 @@ class _ExportState:
     index: int = 0
 
 
+WIZARD_MODULE = "stylestudio.gui.wizard"
+
+
+def probe_wizard() -> bool:
+    """Whether the training wizard imports and offers ``TrainingWizard`` (it may import torch,
+    so this runs in the worker thread once torch is loaded)."""
+    try:
+        module = importlib.import_module(WIZARD_MODULE)
+    except Exception:
+        log.info("training wizard not available", exc_info=True)
+        return False
+    return callable(getattr(module, "TrainingWizard", None))
+
+
 class EngineWorker(QObject):
     """Lives in the engine thread. All slots and helpers here run in that thread."""
 
     engineLoading = Signal(str)
     engineReady = Signal(str)
+    wizardChecked = Signal(bool)
     engineFailed = Signal(str)
     stylesListed = Signal(list)
     libraryDone = Signal(str, str)  # kind, message
@@ -229,6 +245,7 @@ class EngineWorker(QObject):
             from stylestudio.core.engine import Engine
 
             self._engine = Engine(device=self.config.device)
+            self.wizardChecked.emit(probe_wizard())
             self.engineReady.emit(str(self._engine.device_description))
         except StyleStudioError as exc:
             self._engine_error = str(exc)

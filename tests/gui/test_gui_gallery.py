@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from stylestudio.gui.main_window import wizard_available
+from stylestudio.gui.worker import probe_wizard
 
 from .test_gui_window import TIMEOUT, click_style
 
@@ -31,8 +31,10 @@ def test_cards_and_context_menu(make_window) -> None:
         "Delete…": False,
     }
     assert all(menu_state(gallery, user).values())
-    assert gallery.learn_button.isVisibleTo(gallery) == wizard_available()
-    assert window.learn_action.isVisible() == wizard_available()
+    # "Learn a new style…" only when the wizard module imports (checked in the worker)
+    assert window.can_learn() == probe_wizard()
+    assert gallery.learn_button.isVisibleTo(gallery) == window.can_learn()
+    assert window.learn_action.isVisible() == window.can_learn()
 
 
 def test_rename_export_delete_import(qtbot, make_window, tmp_path, monkeypatch) -> None:
