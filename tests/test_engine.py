@@ -11,7 +11,12 @@ import torch
 from torch import nn
 
 from stylestudio.core.adjust import rgb_to_lab
-from stylestudio.core.engine.device import describe_device, resolve_precision, select_device
+from stylestudio.core.engine.device import (
+    describe_device,
+    is_out_of_memory,
+    resolve_precision,
+    select_device,
+)
 from stylestudio.core.engine.stylize import (
     Engine,
     StylizeOptions,
@@ -104,6 +109,23 @@ def test_tiled_with_per_tile_normalisation_shows_seams(big_case) -> None:
     result = engine.run_network(image, model, StylizeOptions(tile_size=128))
     assert result.tiles > 1
     assert psnr(result.raw, reference) < 40.0
+
+
+@pytest.mark.slow
+def test_iterated_statistics_converge_with_damped_passes() -> None:
+    """The approximate alternative: downscaled estimate plus 4 damped refinement passes."""
+    model, image = make_generator(), structured_image(112, 144, seed=5)
+    reference = cpu_engine().run_network(image, model, StylizeOptions(tile_size=0)).raw
+    result = cpu_engine(stats_passes=4).run_network(image, model, StylizeOptions(tile_size=80))
+    assert result.tiles > 1
+    assert psnr(result.raw, reference) >= 40.0
+
+
+def test_out_of_memory_is_recognised_in_its_several_forms() -> None:
+    assert is_out_of_memory(torch.cuda.OutOfMemoryError("CUDA out of memory"))
+    assert is_out_of_memory(RuntimeError("MPS backend out of memory"))
+    assert is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory"))
+    assert not is_out_of_memory(RuntimeError("shape mismatch"))
 
 
 # -- adjustments, scale, preview ------------------------------------------------------------------
@@ -280,6 +302,23 @@ def test_models_are_cached_per_path_and_weights(tmp_path: Path) -> None:
     result = engine.stylize(image, style, StylizeOptions())
     assert result.image.shape == image.shape and len(loads) == 2
     assert result.device == "CPU"
+
+
+def test_stylize_loads_a_real_style_folder(tmp_path: Path) -> None:
+    from stylestudio.core.library import StyleLibrary
+    from stylestudio.core.models.generator import ARCHITECTURE_NAME
+
+    model = make_generator(4)
+    library = StyleLibrary(user_dir=tmp_path / "user", builtin_dir=tmp_path / "builtin")
+    record = library.add(
+        "Test", model.state_dict(), architecture=ARCHITECTURE_NAME, params=model.config.to_dict()
+    )
+    engine = cpu_engine()
+    image = structured_image(40, 56)
+    result = engine.stylize(image, record.location, StylizeOptions())
+    expected = engine.run_network(image, model, StylizeOptions())
+    np.testing.assert_allclose(result.raw, expected.raw, atol=1e-5)
+    assert engine.model_for(record.location) is engine.model_for(record.location)
 
 
 # -- devices ----------------------------------------------------------------------------------

@@ -112,11 +112,16 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> Iterator[None]:
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
-    """True for CUDA/MPS out-of-memory failures (which torch reports in several ways)."""
+    """True for out-of-memory failures (CUDA, MPS and CPU allocators report them differently)."""
     oom_type = getattr(torch.cuda, "OutOfMemoryError", None)
     if oom_type is not None and isinstance(exc, oom_type):
         return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and (
+        "out of memory" in text or "can't allocate memory" in text
+    )
 
 
 def free_device_memory(device: torch.device) -> None:

@@ -58,6 +58,7 @@ MAX_STYLE_SCALE = 4.0
 #: Smallest side the network is run on (its reflection paddings need a few pixels).
 MIN_NETWORK_SIDE = 16
 OOM_CPU_NOTE = "GPU ran out of memory; finished on the CPU."
+PER_TILE_NOTE = "This style's network normalises each tile separately; faint seams are possible."
 _NETWORK_SHARE = 0.95  # of the progress bar; the rest is resampling and adjustments
 
 
@@ -177,9 +178,9 @@ def _validate_options(options: StylizeOptions) -> None:
             f"Style scale must be between {MIN_STYLE_SCALE} and {MAX_STYLE_SCALE}, not {scale}."
         )
     if options.max_side is not None and options.max_side < 1:
-        raise StyleStudioError(f"The preview size must be at least 1 pixel, not {options.max_side}")
+        raise StyleStudioError(f"The preview size must be at least 1 pixel ({options.max_side}).")
     if options.tile_size is not None and options.tile_size < 0:
-        raise StyleStudioError(f"The tile size must be 0 (no tiling) or more: {options.tile_size}")
+        raise StyleStudioError(f"The tile size must be 0 or positive ({options.tile_size}).")
 
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
@@ -383,6 +384,8 @@ class Engine:
                 try:
                     self._prepare(model, device)
                     out, tiles = self._run(model, xp, tile, device, dtype, reporter, base)
+                    if tiles > 1 and not norm_layer_count(model):
+                        notes.append(PER_TILE_NOTE)
                 except Exception as exc:
                     if not is_out_of_memory(exc):
                         raise
@@ -396,7 +399,7 @@ class Engine:
                     if device.type != "cpu":
                         notes.append(OOM_CPU_NOTE)
                         device, dtype = torch.device("cpu"), None
-                        tile = self.auto_tile_size(model, hp, wp, device) if tile_size else 0
+                        tile = self.auto_tile_size(model, hp, wp, device)
                         continue
                     raise StyleStudioError(
                         "There is not enough memory to stylise this image; try a smaller image "
