@@ -1,0 +1,65 @@
+"""Page 1: the new style's name (and an optional description)."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWizardPage
+
+from stylestudio.gui.wizard.state import WizardState
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 80
+
+
+class NamePage(QWizardPage):
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle(self.tr("Name your style"))
+        self.setSubTitle(
+            self.tr(
+                "StyleStudio will learn a new style from a few examples of the look you want, "
+                "such as your paintings or drawings."
+            )
+        )
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(MAX_NAME)
+        self.name_edit.setPlaceholderText(self.tr("e.g. Watercolour sketches"))
+        self.description_edit = QLineEdit()
+        self.description_edit.setPlaceholderText(self.tr("Optional"))
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        layout = QFormLayout(self)
+        layout.addRow(self.tr("&Name:"), self.name_edit)
+        layout.addRow(self.tr("&Description:"), self.description_edit)
+        layout.addRow(self.note)
+        self.name_edit.textChanged.connect(self._name_changed)
+
+    def _existing_names(self) -> set[str]:
+        library = self.state.library
+        if library is None:
+            return set()
+        try:
+            return {record.name.casefold() for record in library.list()}
+        except Exception:  # a broken library must not block naming a style
+            log.exception("could not list the styles")
+            return set()
+
+    def _name_changed(self, text: str) -> None:
+        taken = text.strip().casefold() in self._existing_names()
+        self.note.setText(
+            self.tr("You already have a style with this name; the new one will be added beside it.")
+            if taken
+            else ""
+        )
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return bool(self.name_edit.text().strip())
+
+    def validatePage(self) -> bool:
+        self.state.name = self.name_edit.text().strip()
+        self.state.description = self.description_edit.text().strip()
+        return bool(self.state.name)

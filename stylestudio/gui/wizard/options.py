@@ -1,0 +1,32 @@
+"""Settings of the wizard that the user does not edit (device, weights, test hooks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stylestudio.core.training.config import TrainingConfig
+
+#: ``(config, device) -> Estimate`` (``stylestudio.core.training.estimate_duration``'s shape).
+Estimator = Callable[[TrainingConfig, str | None], Any]
+
+
+def default_estimator(config: TrainingConfig, device: str | None) -> Any:
+    from stylestudio.core.training import estimate_duration
+
+    return estimate_duration(config, device)
+
+
+@dataclass
+class WizardOptions:
+    device: str | None = None  # None: the trainer picks (CUDA → MPS → CPU, or $STYLESTUDIO_DEVICE)
+    vgg_weights: Path | None = None
+    allow_download: bool = True  # the VGG resolver still honours $STYLESTUDIO_OFFLINE
+    estimator: Estimator = default_estimator
+    #: Applied to the config built from the settings page (tests: tiny networks; power users).
+    config_hook: Callable[[TrainingConfig], TrainingConfig] | None = None
+    #: Checkpoint folder; None: ``default_run_dir(name)`` under the user cache.
+    run_dir: Path | None = None
+    use_tray: bool = True  # a system-tray message when training ends with the wizard hidden
