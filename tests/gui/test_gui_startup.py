@@ -95,3 +95,26 @@ def test_cli_does_not_import_qt_for_help() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert out.stdout.strip().endswith("False"), out.stderr[-2000:]
+
+
+def test_long_sessions_survive_pyside_none_refcount_leak() -> None:
+    """More void Qt calls than None has references must not abort the process."""
+    code = textwrap.dedent(
+        """
+        import sys
+        import stylestudio.gui
+        from PySide6.QtCore import QObject
+        probe = QObject()
+        for _ in range(min(sys.getrefcount(None) + 5000, 10**6)):
+            probe.setObjectName("x")
+        print("ALIVE")
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert out.returncode == 0 and "ALIVE" in out.stdout, out.stderr[-2000:]
