@@ -102,6 +102,17 @@
         </message>
     </context>
     <context>
+        <name>DonePage</name>
+        <message>
+            <source>Your style is ready</source>
+            <translation>你的风格已就绪</translation>
+        </message>
+        <message>
+            <source>“{0}” is now in your style gallery and selected. Use it on any photo like the built-in styles.</source>
+            <translation>“{0}”已加入风格库并被选中。可以像内置风格一样把它用于任何照片。</translation>
+        </message>
+    </context>
+    <context>
         <name>EngineWorker</name>
         <message>
             <source>The style library is unavailable.</source>
@@ -197,6 +208,42 @@
         </message>
     </context>
     <context>
+        <name>LossChart</name>
+        <message>
+            <source>Training losses</source>
+            <extracomment>The loss terms shown, in legend order, with their colours. Points kept per series; older points are thinned out two to one beyond this.</extracomment>
+            <translation>训练损失</translation>
+        </message>
+        <message>
+            <source>Waiting for the first step…</source>
+            <translation>正在等待第一步…</translation>
+        </message>
+        <message>
+            <source>step {0} of {1}</source>
+            <translation>第 {0} / {1} 步</translation>
+        </message>
+        <message>
+            <source>content</source>
+            <translation>内容</translation>
+        </message>
+        <message>
+            <source>style</source>
+            <translation>风格</translation>
+        </message>
+        <message>
+            <source>adversarial</source>
+            <translation>对抗</translation>
+        </message>
+        <message>
+            <source>smoothness</source>
+            <translation>平滑</translation>
+        </message>
+        <message>
+            <source>total</source>
+            <translation>总计</translation>
+        </message>
+    </context>
+    <context>
         <name>MainWindow</name>
         <message>
             <source>Adjustments</source>
@@ -218,6 +265,14 @@
         <message>
             <source>&amp;File</source>
             <translation>文件(&amp;F)</translation>
+        </message>
+        <message>
+            <source>Training… Show</source>
+            <translation>训练中… 显示</translation>
+        </message>
+        <message>
+            <source>A style is being learned in the background</source>
+            <translation>正在后台学习一种风格</translation>
         </message>
         <message>
             <source>&amp;Open…</source>
@@ -408,6 +463,10 @@
             <translation>无法打开训练向导：{0}</translation>
         </message>
         <message>
+            <source>Training continues in the background.</source>
+            <translation>训练在后台继续进行。</translation>
+        </message>
+        <message>
             <source>Waiting for the engine to load…</source>
             <translation>正在等待引擎加载…</translation>
         </message>
@@ -466,6 +525,215 @@
         <message>
             <source>&lt;b&gt;StyleStudio {0}&lt;/b&gt;&lt;p&gt;Learn an artistic style and apply it to your photos.&lt;/p&gt;</source>
             <translation>&lt;b&gt;StyleStudio {0}&lt;/b&gt;&lt;p&gt;学习一种艺术风格，并将其应用到你的照片上。&lt;/p&gt;</translation>
+        </message>
+    </context>
+    <context>
+        <name>NamePage</name>
+        <message>
+            <source>Name your style</source>
+            <translation>为你的风格命名</translation>
+        </message>
+        <message>
+            <source>StyleStudio will learn a new style from a few examples of the look you want, such as your paintings or drawings.</source>
+            <translation>StyleStudio 会从几个你想要的效果示例（例如你的绘画或素描）中学习新风格。</translation>
+        </message>
+        <message>
+            <source>e.g. Watercolour sketches</source>
+            <translation>例如：水彩速写</translation>
+        </message>
+        <message>
+            <source>Optional</source>
+            <translation>可选</translation>
+        </message>
+        <message>
+            <source>&amp;Name:</source>
+            <translation>名称(&amp;N)：</translation>
+        </message>
+        <message>
+            <source>&amp;Description:</source>
+            <translation>描述(&amp;D)：</translation>
+        </message>
+        <message>
+            <source>You already have a style with this name; the new one will be added beside it.</source>
+            <translation>已有同名风格；新风格将与其并存。</translation>
+        </message>
+    </context>
+    <context>
+        <name>PhotosPage</name>
+        <message>
+            <source>Practice photos</source>
+            <translation>练习照片</translation>
+        </message>
+        <message>
+            <source>The style is learned by repainting ordinary photos. Photos like the ones you will stylise later work best; this step is optional.</source>
+            <translation>风格是通过重绘普通照片来学习的。与你之后要风格化的照片相似的照片效果最好；此步骤可选。</translation>
+        </message>
+        <message>
+            <source>The photos already open in StyleStudio ({0})</source>
+            <translation>已在 StyleStudio 中打开的照片（{0}）</translation>
+        </message>
+        <message>
+            <source>The photos in a folder:</source>
+            <translation>文件夹中的照片：</translation>
+        </message>
+        <message>
+            <source>None: use StyleStudio's sample photos</source>
+            <translation>不选：使用 StyleStudio 的示例照片</translation>
+        </message>
+        <message>
+            <source>(no folder chosen)</source>
+            <translation>（未选择文件夹）</translation>
+        </message>
+        <message>
+            <source>C&amp;hoose Folder…</source>
+            <translation>选择文件夹(&amp;H)…</translation>
+        </message>
+        <message>
+            <source>Choose a Folder of Photos</source>
+            <translation>选择照片文件夹</translation>
+        </message>
+        <message>
+            <source>Choose a folder of photos.</source>
+            <translation>请选择一个照片文件夹。</translation>
+        </message>
+        <message>
+            <source>No practice photos chosen.</source>
+            <translation>未选择练习照片。</translation>
+        </message>
+        <message>
+            <source>{0} practice photo(s)</source>
+            <translation>{0} 张练习照片</translation>
+        </message>
+        <message>
+            <source>Checking the images…</source>
+            <translation>正在检查图像…</translation>
+        </message>
+        <message>
+            <source>The images are fine.</source>
+            <translation>图像没有问题。</translation>
+        </message>
+    </context>
+    <context>
+        <name>PreviewGrid</name>
+        <message>
+            <source>Previews appear after the first steps.</source>
+            <translation>预览将在最初几步后出现。</translation>
+        </message>
+        <message>
+            <source>Before</source>
+            <translation>原图</translation>
+        </message>
+        <message>
+            <source>After</source>
+            <translation>效果</translation>
+        </message>
+        <message>
+            <source>Step {0}</source>
+            <translation>第 {0} 步</translation>
+        </message>
+    </context>
+    <context>
+        <name>SettingsPage</name>
+        <message>
+            <source>Settings</source>
+            <extracomment>Checkpoints, previews and data loading cost a little on top of the measured steps. (field, minimum, maximum, decimals or None for whole numbers, single step)</extracomment>
+            <translation>设置</translation>
+        </message>
+        <message>
+            <source>Longer training gives a more faithful style.</source>
+            <translation>训练时间越长，风格越逼真。</translation>
+        </message>
+        <message>
+            <source>Start &amp;Training</source>
+            <translation>开始训练(&amp;T)</translation>
+        </message>
+        <message>
+            <source>&amp;Quick: a first impression</source>
+            <translation>快速(&amp;Q)：初步效果</translation>
+        </message>
+        <message>
+            <source>&amp;Balanced: good results (recommended)</source>
+            <translation>均衡(&amp;B)：效果良好（推荐）</translation>
+        </message>
+        <message>
+            <source>B&amp;est: finest detail, takes longest</source>
+            <translation>最佳(&amp;E)：细节最丰富，耗时最长</translation>
+        </message>
+        <message>
+            <source>&amp;Advanced settings</source>
+            <translation>高级设置(&amp;A)</translation>
+        </message>
+        <message>
+            <source>Steps:</source>
+            <translation>步数：</translation>
+        </message>
+        <message>
+            <source>Crop size (pixels):</source>
+            <translation>裁剪尺寸（像素）：</translation>
+        </message>
+        <message>
+            <source>Batch size:</source>
+            <translation>批大小：</translation>
+        </message>
+        <message>
+            <source>Learning rate (generator):</source>
+            <translation>学习率（生成器）：</translation>
+        </message>
+        <message>
+            <source>Learning rate (discriminator):</source>
+            <translation>学习率（判别器）：</translation>
+        </message>
+        <message>
+            <source>Content weight:</source>
+            <translation>内容权重：</translation>
+        </message>
+        <message>
+            <source>Style weight:</source>
+            <translation>风格权重：</translation>
+        </message>
+        <message>
+            <source>Adversarial weight:</source>
+            <translation>对抗权重：</translation>
+        </message>
+        <message>
+            <source>Smoothness weight:</source>
+            <translation>平滑权重：</translation>
+        </message>
+        <message>
+            <source>Random seed:</source>
+            <translation>随机种子：</translation>
+        </message>
+        <message>
+            <source>Continue the stopped run of this style from step {0}</source>
+            <translation>从第 {0} 步继续此风格已停止的训练</translation>
+        </message>
+        <message>
+            <source>{0} Measuring how fast this computer trains…</source>
+            <translation>{0} 正在测量这台电脑的训练速度…</translation>
+        </message>
+        <message>
+            <source>The time could not be estimated: {0}</source>
+            <translation>无法估计所需时间：{0}</translation>
+        </message>
+        <message>
+            <source>Estimated time on this computer ({0}): {1}</source>
+            <translation>在这台电脑（{0}）上的预计时间：{1}</translation>
+        </message>
+        <message>
+            <source>unknown</source>
+            <translation>未知</translation>
+        </message>
+        <message>
+            <source>about a minute</source>
+            <translation>约一分钟</translation>
+        </message>
+        <message>
+            <source>about {0} minutes</source>
+            <translation>约 {0} 分钟</translation>
+        </message>
+        <message>
+            <source>about {0} hours</source>
+            <translation>约 {0} 小时</translation>
         </message>
     </context>
     <context>
@@ -537,6 +805,197 @@
         <message>
             <source>Delete the style “{0}”? This cannot be undone.</source>
             <translation>删除风格“{0}”？此操作无法撤销。</translation>
+        </message>
+    </context>
+    <context>
+        <name>StyleImagesPage</name>
+        <message>
+            <source>Add style images</source>
+            <extracomment>The trainer refuses images smaller than this (``core.training.data.MIN_IMAGE_SIDE``).</extracomment>
+            <translation>添加风格图像</translation>
+        </message>
+        <message>
+            <source>Drop a few images in the style you want to learn (3–10 is plenty), or click Add Images. Larger images show brush strokes and textures best.</source>
+            <translation>拖入几张具有你想学习的风格的图像（3–10 张就足够），或点击“添加图像”。较大的图像最能体现笔触和纹理。</translation>
+        </message>
+        <message>
+            <source>Style images</source>
+            <translation>风格图像</translation>
+        </message>
+        <message>
+            <source>&amp;Add Images…</source>
+            <translation>添加图像(&amp;A)…</translation>
+        </message>
+        <message>
+            <source>&amp;Remove</source>
+            <translation>移除(&amp;R)</translation>
+        </message>
+        <message>
+            <source>Add Style Images</source>
+            <translation>添加风格图像</translation>
+        </message>
+        <message>
+            <source>Images ({0})</source>
+            <translation>图像（{0}）</translation>
+        </message>
+        <message>
+            <source>{0} is not a supported image.</source>
+            <translation>{0} 不是受支持的图像。</translation>
+        </message>
+        <message>
+            <source>{0} could not be read.</source>
+            <translation>无法读取 {0}。</translation>
+        </message>
+        <message>
+            <source>{0} is only {1}×{2} pixels; it is too small to learn from.</source>
+            <translation>{0} 只有 {1}×{2} 像素，太小，无法用于学习。</translation>
+        </message>
+        <message>
+            <source>{0} is small ({1}×{2} pixels); images of at least {3} pixels on each side teach details better.</source>
+            <translation>{0} 较小（{1}×{2} 像素）；每边至少 {3} 像素的图像能更好地学到细节。</translation>
+        </message>
+        <message>
+            <source>{0} is the same image as {1}; it will be used once.</source>
+            <translation>{0} 与 {1} 是同一张图像，只会使用一次。</translation>
+        </message>
+        <message>
+            <source>{0} image(s)</source>
+            <translation>{0} 张图像</translation>
+        </message>
+        <message>
+            <source>Checking images…</source>
+            <translation>正在检查图像…</translation>
+        </message>
+    </context>
+    <context>
+        <name>TrainingController</name>
+        <message>
+            <source>Style ready</source>
+            <extracomment>Training threads that have not finished. They have no Qt parent and are referenced here, so deleting a wizard or controller never destroys a running QThread (Qt aborts the process then). (title, text) when a run ends: the main window may show it; see ``notify.py``.</extracomment>
+            <translation>风格已就绪</translation>
+        </message>
+        <message>
+            <source>“{0}” has been learned and added to your styles.</source>
+            <translation>“{0}”已学习完成并添加到你的风格中。</translation>
+        </message>
+        <message>
+            <source>Training stopped</source>
+            <translation>训练已停止</translation>
+        </message>
+        <message>
+            <source>“{0}” could not be learned: {1}</source>
+            <translation>无法学习“{0}”：{1}</translation>
+        </message>
+    </context>
+    <context>
+        <name>TrainingPage</name>
+        <message>
+            <source>Learning your style</source>
+            <translation>正在学习你的风格</translation>
+        </message>
+        <message>
+            <source>You can close this window: training continues in the background and StyleStudio tells you when the style is ready.</source>
+            <translation>你可以关闭此窗口：训练会在后台继续，风格就绪时 StyleStudio 会通知你。</translation>
+        </message>
+        <message>
+            <source>Starting…</source>
+            <translation>正在开始…</translation>
+        </message>
+        <message>
+            <source>&amp;Pause</source>
+            <translation>暂停(&amp;P)</translation>
+        </message>
+        <message>
+            <source>&amp;Stop Training</source>
+            <translation>停止训练(&amp;S)</translation>
+        </message>
+        <message>
+            <source>Stops without creating the style; the progress is kept so you can continue.</source>
+            <translation>停止且不创建风格；进度会保留，以便之后继续。</translation>
+        </message>
+        <message>
+            <source>&amp;Try Again</source>
+            <translation>重试(&amp;T)</translation>
+        </message>
+        <message>
+            <source>Change &amp;Settings</source>
+            <translation>更改设置(&amp;S)</translation>
+        </message>
+        <message>
+            <source>Choose VGG19 &amp;Weights File…</source>
+            <translation>选择 VGG19 权重文件(&amp;W)…</translation>
+        </message>
+        <message>
+            <source>Choose VGG19 Weights</source>
+            <translation>选择 VGG19 权重</translation>
+        </message>
+        <message>
+            <source>Weights (*.safetensors *.pth *.pt);;All files (*)</source>
+            <translation>权重 (*.safetensors *.pth *.pt);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <source>&amp;Resume</source>
+            <translation>继续(&amp;R)</translation>
+        </message>
+        <message>
+            <source>Paused.</source>
+            <translation>已暂停。</translation>
+        </message>
+        <message>
+            <source>Stopping and saving the progress…</source>
+            <translation>正在停止并保存进度…</translation>
+        </message>
+        <message>
+            <source>Training…</source>
+            <translation>正在训练…</translation>
+        </message>
+        <message>
+            <source>Done: the style was added to your styles.</source>
+            <translation>完成：风格已添加到你的风格中。</translation>
+        </message>
+        <message>
+            <source>Training on {0}.</source>
+            <translation>正在 {0} 上训练。</translation>
+        </message>
+        <message>
+            <source>Continuing from step {0}.</source>
+            <translation>从第 {0} 步继续。</translation>
+        </message>
+        <message>
+            <source>{0} left · {1:.1f} steps/s</source>
+            <translation>剩余 {0} · {1:.1f} 步/秒</translation>
+        </message>
+        <message>
+            <source>Stopped at step {0}. No style was created; the progress was kept, so starting again with the same name and settings continues from there.</source>
+            <translation>已在第 {0} 步停止。未创建风格；进度已保留，使用相同的名称和设置重新开始将从该处继续。</translation>
+        </message>
+        <message>
+            <source>Stopped. No style was created.</source>
+            <translation>已停止。未创建风格。</translation>
+        </message>
+        <message>
+            <source>Training stopped: {0}</source>
+            <translation>训练已停止：{0}</translation>
+        </message>
+        <message>
+            <source>StyleStudio needs the VGG19 image-recognition weights (548 MB) to learn styles. Connect to the internet and try again, or choose a downloaded weights file.</source>
+            <translation>StyleStudio 需要 VGG19 图像识别权重（548 MB）才能学习风格。请连接互联网后重试，或选择已下载的权重文件。</translation>
+        </message>
+    </context>
+    <context>
+        <name>TrainingWizard</name>
+        <message>
+            <source>Learn a New Style</source>
+            <extracomment>The window was closed while training goes on; carries the ``TrainingController``.</extracomment>
+            <translation>学习新风格</translation>
+        </message>
+        <message>
+            <source>Continue in &amp;Background</source>
+            <translation>在后台继续(&amp;B)</translation>
+        </message>
+        <message>
+            <source>&amp;Cancel</source>
+            <translation>取消(&amp;C)</translation>
         </message>
     </context>
 </TS>

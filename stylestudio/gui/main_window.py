@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._library = None  # created lazily for the training wizard
         self._can_learn = False  # the worker reports whether the wizard module imports
+        self._wizard = None  # the training wizard while it exists (it may train hidden)
 
         # QSettings writes its file on the next event-loop pass (~15 ms): save slider values
         # once the user pauses rather than on every step of a drag.
@@ -174,12 +175,18 @@ class MainWindow(QMainWindow):
         self.busy.setMaximumWidth(80)
         self.busy.setMaximumHeight(14)
         self.busy.hide()
+        self.training_button = QPushButton(self.tr("Training… Show"))
+        self.training_button.setFlat(True)
+        self.training_button.setToolTip(self.tr("A style is being learned in the background"))
+        self.training_button.hide()
+        self.training_button.clicked.connect(self.open_training_wizard)
         self.device_label = QLabel()
         self.device_label.setObjectName("deviceLabel")
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.cancel_button)
         status.addPermanentWidget(self.run_label)
         status.addPermanentWidget(self.zoom_label)
+        status.addPermanentWidget(self.training_button)
         status.addPermanentWidget(self.busy)
         status.addPermanentWidget(self.device_label)
         self.resize(QSize(1200, 800))
@@ -501,6 +508,9 @@ class MainWindow(QMainWindow):
     def open_training_wizard(self) -> None:
         if not self._can_learn:
             return
+        if self._wizard is not None:  # one wizard at a time; it may be training in the background
+            self._wizard.reopen()
+            return
         try:
             module = importlib.import_module(WIZARD_MODULE)
             if self._library is None:
@@ -513,9 +523,30 @@ class MainWindow(QMainWindow):
             log.exception("could not open the training wizard")
             self.show_error(self.tr("The training wizard could not open: {0}").format(exc))
             return
+        self._wizard = wizard
         wizard.styleCreated.connect(self._style_created)
+        wizard.movedToBackground.connect(self._training_in_background)
+        wizard.controller.stateChanged.connect(self._training_state_changed)
+        wizard.destroyed.connect(self._wizard_destroyed)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         wizard.show()
+
+    def training_wizard(self):
+        """The open (possibly hidden, training) wizard, or None."""
+        return self._wizard
+
+    def _wizard_destroyed(self, *_args: object) -> None:
+        self._wizard = None
+        self.training_button.hide()
+
+    def _training_in_background(self, _controller: object) -> None:
+        self.training_button.show()
+        self.statusBar().showMessage(self.tr("Training continues in the background."), 6000)
+
+    def _training_state_changed(self, _state: str) -> None:
+        wizard = self._wizard
+        if wizard is None or not wizard.controller.is_active:
+            self.training_button.hide()
 
     def _style_created(self, style_id: str) -> None:
         self.settings.set_last_style(style_id)
@@ -819,8 +850,14 @@ class MainWindow(QMainWindow):
         if self._export_job is not None:
             self.client.cancel_export(self._export_job)
         self.filmstrip.shutdown()
+        wizard_ok = True
+        if self._wizard is not None:  # cancel a background training run (checkpoint kept)
+            try:
+                wizard_ok = bool(self._wizard.shutdown(SHUTDOWN_TIMEOUT_MS))
+            except Exception:
+                log.exception("the training wizard did not shut down cleanly")
         adjuster_ok = self.adjuster.shutdown(SHUTDOWN_TIMEOUT_MS)
         engine_ok = self.client.shutdown(SHUTDOWN_TIMEOUT_MS)
         if not engine_ok:
             log.warning("the engine thread did not stop within %d ms", SHUTDOWN_TIMEOUT_MS)
-        return adjuster_ok and engine_ok
+        return adjuster_ok and engine_ok and wizard_ok

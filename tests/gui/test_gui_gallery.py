@@ -79,3 +79,19 @@ def test_library_error_is_shown_not_raised(qtbot, make_window, tmp_path, monkeyp
     qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT)
     assert "bogus.stylepack" in window.banner.text()
     assert len(window.gallery.cards()) == 2
+
+
+def test_learn_entry_opens_one_training_wizard(qtbot, make_window, photos) -> None:
+    window = make_window()
+    if not window.can_learn():
+        pytest.skip("the training wizard is not part of this build")
+    window.open_paths([photos.a])
+    window.gallery.learn_button.click()
+    wizard = window.training_wizard()
+    assert wizard is not None and wizard.isVisible()
+    window.learn_action.trigger()  # a second request shows the same wizard
+    assert window.training_wizard() is wizard
+    with qtbot.waitSignal(wizard.destroyed, timeout=5000):
+        wizard.close()  # not training: closing deletes it
+    assert window.training_wizard() is None
+    assert not window.training_button.isVisibleTo(window)

@@ -41,7 +41,7 @@ def test_every_source_string_is_in_the_catalogue(tmp_path: Path) -> None:
     if not lupdate.exists():
         pytest.skip("pyside6-lupdate is not installed")
     fresh = tmp_path / "fresh.ts"
-    sources = sorted(str(p) for p in (ROOT / "stylestudio" / "gui").glob("*.py"))
+    sources = sorted(str(p) for p in (ROOT / "stylestudio" / "gui").rglob("*.py"))
     subprocess.run(
         [str(lupdate), *sources, "-ts", str(fresh), "-locations", "none"],
         check=True,
