@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QWizard
 
@@ -168,6 +168,7 @@ def test_wizard_walks_every_page_and_learns_a_style(
 
     def shoot_mid_run(event) -> None:
         if not shots and event.step < wizard.state.config.steps:
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # new preview cells
             shots.append(screenshot(wizard, "wizard-training"))
 
     wizard.controller.previewed.connect(shoot_mid_run)
@@ -283,12 +284,13 @@ def test_closing_the_wizard_keeps_training_in_the_background(
     created: list[str] = []
     wizard.styleCreated.connect(created.append)
     with qtbot.waitSignal(controller.progressed, timeout=TIMEOUT):
-        walk_to_training(qtbot, wizard, style_images, steps=40)
+        walk_to_training(qtbot, wizard, style_images, steps=12)
+    controller.pause()  # so that the run cannot end before the window is closed
     assert wizard.close() is False  # refused: the wizard hides instead
     assert not wizard.isVisible() and moved == [controller]
     assert controller.is_active
     with qtbot.waitSignal(controller.finished, timeout=TIMEOUT) as finished:
-        pass
+        controller.resume()
     assert created == [finished.args[0]] and library.get(finished.args[0]).name == "Test Style"
     assert notes and "Test Style" in notes[0][1]
     wizard.reopen()

@@ -33,6 +33,7 @@ class LossChart(QWidget):
         super().__init__(parent)
         self.series: dict[str, list[tuple[int, float]]] = {name: [] for name, _ in SERIES}
         self.total_steps = 0
+        self.last_step = 0
         self.setMinimumSize(260, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName(self.tr("Training losses"))
@@ -44,6 +45,7 @@ class LossChart(QWidget):
         for points in self.series.values():
             points.clear()
         self.total_steps = total_steps
+        self.last_step = 0
         self.update()
 
     def add_point(self, step: int, losses: Mapping[str, float]) -> None:
@@ -55,6 +57,7 @@ class LossChart(QWidget):
             if len(points) > MAX_POINTS:
                 points[:] = points[::2]  # keeps the first point and the shape of the curve
         self.total_steps = max(self.total_steps, step)
+        self.last_step = step
         self.update()
 
     def point_count(self) -> int:
@@ -108,7 +111,7 @@ class LossChart(QWidget):
         painter.drawText(
             QRectF(plot.left(), plot.bottom() + 2, plot.width(), metrics.height()),
             Qt.AlignmentFlag.AlignRight,
-            self.tr("step {0}").format(self.total_steps),
+            self.tr("step {0} of {1}").format(self.last_step, self.total_steps),
         )
         painter.setClipRect(plot.adjusted(-1, -1, 1, 1))
         for name, colour in SERIES:

@@ -52,6 +52,8 @@ class PreviewGrid(QWidget):
             cells = (self._cell_label(), self._cell_label())
             self._layout.addWidget(cells[0], row, 0)
             self._layout.addWidget(cells[1], row, 1)
+            for cell in cells:
+                cell.show()  # now, not on the next event-loop pass (screenshots, tests)
             self._cells.append(cells)
         self.pairs = []
         for (before, after), labels in zip(images, self._cells, strict=False):

@@ -80,7 +80,8 @@ class StyleImagesPage(QWizardPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__()
         self.state = state
-        self.pending = 0  # files being inspected
+        self.pending = 0  # batches of files queued or being inspected
+        self._queue: list[list[Path]] = []  # inspected one batch at a time, in order
         self.skipped: list[str] = []  # messages about files that were not added
         self.setTitle(self.tr("Add style images"))
         self.setSubTitle(
@@ -131,16 +132,27 @@ class StyleImagesPage(QWizardPage):
             if not path.is_dir():
                 self.skipped.append(self.tr("{0} is not a supported image.").format(path.name))
         known = {f.path for f in self.state.style_images}
+        known.update(p for batch in self._queue for p in batch)
         new = [p for p in collected.images if p not in known]
-        if not new:
-            self._refresh()
-            return
-        self.pending += 1
+        if new:
+            self._queue.append(new)
+            self.pending += 1
+            if self.pending == 1:
+                self._inspect_next()
         self._refresh()
-        start_call(lambda: _inspect(new), self._inspected, self._inspect_failed)
+
+    def _inspect_next(self) -> None:
+        batch = self._queue[0]
+        start_call(lambda: _inspect(batch), self._inspected, self._inspect_failed)
+
+    def _batch_done(self) -> None:
+        self._queue.pop(0)
+        self.pending -= 1
+        if self._queue:
+            self._inspect_next()
 
     def _inspected(self, results: list[tuple[ImageFacts, object]]) -> None:
-        self.pending -= 1
+        self._batch_done()
         for facts, thumb in results:
             if facts.error:
                 self.skipped.append(self.tr("{0} could not be read.").format(facts.path.name))
@@ -162,7 +174,7 @@ class StyleImagesPage(QWizardPage):
         self._refresh()
 
     def _inspect_failed(self, message: str) -> None:
-        self.pending -= 1
+        self._batch_done()
         self.skipped.append(message)
         self._refresh()
 
