@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QWizard
@@ -58,21 +59,25 @@ def make_wizard(qtbot, library, photos, monkeypatch, tmp_path):
     monkeypatch.setenv("STYLESTUDIO_TEST_FEATURES", "tiny")  # TEST HOOK: no VGG weights
     wizards: list[TrainingWizard] = []
 
-    def factory(**option_changes) -> TrainingWizard:
+    def factory(*, track: bool = True, **option_changes) -> TrainingWizard:
+        """``track=False``: not closed by qtbot (for a wizard that deletes itself)."""
         options = WizardOptions(
             device="cpu", estimator=tiny_estimate, config_hook=tiny, use_tray=False
         )
         for key, value in option_changes.items():
             setattr(options, key, value)
         wizard = TrainingWizard(None, library, [photos.a, photos.b], options=options)
-        qtbot.addWidget(wizard)
+        if track:
+            qtbot.addWidget(wizard)
         wizard.show()
         wizards.append(wizard)
         return wizard
 
     yield factory
     for wizard in wizards:
-        assert wizard.controller.shutdown(60_000), "the training thread did not stop"
+        if shiboken6.isValid(wizard):  # a wizard that finished in the background deletes itself
+            assert wizard.controller.shutdown(60_000), "the training thread did not stop"
+            wizard.deleteLater()
     assert background.wait_for_calls(60_000)
 
 
@@ -274,7 +279,7 @@ def test_pause_resume_and_cancel_from_the_buttons(qtbot, make_wizard, library, s
 def test_closing_the_wizard_keeps_training_in_the_background(
     qtbot, make_wizard, library, style_images
 ) -> None:
-    wizard = make_wizard()
+    wizard = make_wizard(track=False)
     wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)  # as the main window does
     controller = wizard.controller
     moved: list[object] = []
@@ -286,15 +291,23 @@ def test_closing_the_wizard_keeps_training_in_the_background(
     with qtbot.waitSignal(controller.progressed, timeout=TIMEOUT):
         walk_to_training(qtbot, wizard, style_images, steps=12)
     controller.pause()  # so that the run cannot end before the window is closed
+    deleted: list[bool] = []
+    wizard.destroyed.connect(lambda *_: deleted.append(True))
     assert wizard.close() is False  # refused: the wizard hides instead
-    assert not wizard.isVisible() and moved == [controller]
+    qtbot.wait(50)  # a refused close must not delete it (WA_DeleteOnClose)
+    assert not deleted and not wizard.isVisible() and moved == [controller]
     assert controller.is_active
+    second = make_wizard()
+    assert not second.name_page.busy_note.isHidden()  # "another style is being learned"
+    wizard.reopen()
+    assert wizard.isVisible() and wizard.currentPage() is wizard.training_page
+    qtbot.keyClick(wizard, Qt.Key.Key_Escape)  # Esc → reject() → hidden, still training
     with qtbot.waitSignal(controller.finished, timeout=TIMEOUT) as finished:
         controller.resume()
+        assert not wizard.isVisible() and moved == [controller, controller]
     assert created == [finished.args[0]] and library.get(finished.args[0]).name == "Test Style"
     assert notes and "Test Style" in notes[0][1]
-    wizard.reopen()
-    assert wizard.isVisible() and wizard.currentPage() is wizard.done_page
+    qtbot.waitUntil(lambda: bool(deleted), timeout=TIMEOUT)  # done in the background: closed
 
 
 def test_missing_vgg_weights_show_a_readable_message(

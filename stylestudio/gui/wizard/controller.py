@@ -150,6 +150,11 @@ def _forget_thread(thread: _TrainerThread) -> None:
     _LIVE_THREADS.discard(thread)
 
 
+def training_runs() -> int:
+    """How many training threads are running in this process (all wizards together)."""
+    return len(_LIVE_THREADS)
+
+
 class TrainingController(QObject):
     """Start, pause, resume and cancel one training run at a time, from the GUI thread.
 

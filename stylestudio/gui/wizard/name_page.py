@@ -6,6 +6,7 @@ import logging
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWizardPage
 
+from stylestudio.gui.wizard.controller import training_runs
 from stylestudio.gui.wizard.state import WizardState
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,19 @@ class NamePage(QWizardPage):
         self.description_edit.setPlaceholderText(self.tr("Optional"))
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.busy_note = QLabel(
+            self.tr(
+                "Another style is still being learned in the background; learning two at once "
+                "makes both slower."
+            )
+        )
+        self.busy_note.setWordWrap(True)
+        self.busy_note.setVisible(training_runs() > 0)
         layout = QFormLayout(self)
         layout.addRow(self.tr("&Name:"), self.name_edit)
         layout.addRow(self.tr("&Description:"), self.description_edit)
         layout.addRow(self.note)
+        layout.addRow(self.busy_note)
         self.name_edit.textChanged.connect(self._name_changed)
 
     def _existing_names(self) -> set[str]:

@@ -101,6 +101,11 @@ class TrainingWizard(QWizard):
             self.styleCreated.emit(style_id)
         if self.currentPage() is self.training_page:
             self.next()
+        if not self.isVisible():
+            # Finished in the background: the style is in the gallery and the user was notified;
+            # close for good (deleted when WA_DeleteOnClose is set) so the next "Learn a New
+            # Style…" starts a fresh wizard. A failed run stays, so its message can be reopened.
+            self.close()
 
     def _notify(self, title: str, text: str) -> None:
         if not self.isVisible() and self.options.use_tray:
