@@ -546,6 +546,10 @@
             <translation>可选</translation>
         </message>
         <message>
+            <source>Another style is still being learned in the background; learning two at once makes both slower.</source>
+            <translation>另一种风格仍在后台学习中；同时学习两种会使两者都变慢。</translation>
+        </message>
+        <message>
             <source>&amp;Name:</source>
             <translation>名称(&amp;N)：</translation>
         </message>

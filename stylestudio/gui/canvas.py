@@ -182,6 +182,7 @@ class Canvas(QGraphicsView):
 
     pathsDropped = Signal(list)
     zoomChanged = Signal(float)
+    resized = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -327,6 +328,7 @@ class Canvas(QGraphicsView):
         super().resizeEvent(event)
         if self._fit_mode:
             self.fit()
+        self.resized.emit()
 
     # Divider and panning ------------------------------------------------------------------
     def _divider_x(self) -> float | None:

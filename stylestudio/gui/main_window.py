@@ -192,6 +192,12 @@ class MainWindow(QMainWindow):
         self.resize(QSize(1200, 800))
 
         self.canvas.pathsDropped.connect(self.open_paths)
+        # A bigger window deserves a sharper screen-size preview: re-run once resizing pauses.
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(400)
+        self._resize_timer.timeout.connect(self._refresh_for_size)
+        self.canvas.resized.connect(self._resize_timer.start)
         self.canvas.zoomChanged.connect(
             lambda z: self.zoom_label.setText(self.tr("{0} %").format(round(z * 100)))
         )
@@ -611,6 +617,16 @@ class MainWindow(QMainWindow):
         viewport = self.canvas.viewport().size()
         side = max(viewport.width(), viewport.height()) * self.canvas.devicePixelRatioF()
         return int(min(4096, max(1024, side)))
+
+    def _refresh_for_size(self) -> None:
+        result = self._last_result
+        if result is None or not result.final or result.adjustments.output_size != "preview":
+            return
+        shown = max(result.size)
+        full = self.canvas.item.original_image()
+        full_side = max(full.width(), full.height()) if full is not None else shown
+        if shown < full_side and self.display_side() > shown * 1.25:
+            self._request_view()
 
     def _request_view(self) -> None:
         if self._current_photo is None:

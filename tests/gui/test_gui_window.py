@@ -327,3 +327,31 @@ def test_close_cancels_a_long_run(qtbot, make_window, photos) -> None:
     assert window.shutdown()
     assert worker.cancelled_runs == 1
     assert not window.client.thread.isRunning()
+
+
+def test_high_dpi_actual_size_is_one_photo_pixel_per_device_pixel(qtbot, make_window, photos):
+    window = make_window()
+    with qtbot.waitSignal(window.photoShown, timeout=TIMEOUT):
+        drop(window, [photos.a])
+    canvas = window.canvas
+    canvas._dpr = lambda: 2.0  # as on a 200 % screen
+    canvas.set_zoom(1.0)
+    assert canvas.transform().m11() == pytest.approx(0.5)  # half a logical pixel per photo pixel
+    assert canvas.zoom() == pytest.approx(1.0)
+
+
+def test_bigger_window_refreshes_screen_size_preview(qtbot, make_window, photo_factory):
+    window = make_window(quick_side=64)
+    window.resize(700, 500)
+    photo = photo_factory("big.png", 1600, 1000)
+    with qtbot.waitSignal(window.photoShown, timeout=TIMEOUT):
+        window.open_paths([photo])
+    click_style(qtbot, window, window.gallery.cards()[0].id)
+    first = wait_final(qtbot, window)
+    assert max(first.size) == 1024  # the smallest screen-size preview
+    window.resize(1900, 1300)
+    qtbot.waitUntil(
+        lambda: window.last_result().request_id > first.request_id and window.last_result().final,
+        timeout=TIMEOUT,
+    )
+    assert max(window.last_result().size) > 1024
