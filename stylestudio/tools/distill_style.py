@@ -15,6 +15,7 @@ import hashlib
 import json
 import platform
 import random
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -97,7 +98,7 @@ def distill(args: argparse.Namespace) -> tuple[Generator, dict]:
     training = {
         "method": "distillation of a procedural filter (stylestudio.tools.distill_style)",
         "filter": args.filter,
-        "command": "python -m stylestudio.tools.distill_style " + " ".join(sys.argv[1:]),
+        "command": shlex.join(["python", "-m", "stylestudio.tools.distill_style", *sys.argv[1:]]),
         "photos": {
             p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(args.photos.iterdir())
