@@ -201,6 +201,7 @@ def _measure(args, window, photo: Path, style_desc: str, width: int, height: int
     first_final = next(t for t, r in events if isinstance(r, PreviewResult) and r.final) - start
 
     quick, final, blend = Series("quick"), Series("final"), Series("blend")
+    keep_first, keep_final = Series("keep colours first"), Series("keep colours final")
     ticker.start()
     for i in range(args.runs):
         events.clear()
@@ -219,6 +220,14 @@ def _measure(args, window, photo: Path, style_desc: str, width: int, height: int
         window.panel.strength.setValue(value)
         wait_for(lambda: any(isinstance(r, AdjustResult) and r.final for _t, r in events))
         blend.samples_ms.append(next(t for t, r in events if isinstance(r, AdjustResult)) - t0)
+    for _ in range(args.runs):
+        events.clear()
+        t0 = clock.nsecsElapsed() / 1e6
+        window.panel.preserve.toggle()
+        wait_for(lambda: any(isinstance(r, AdjustResult) and r.final for _t, r in events))
+        adjusted = [t for t, r in events if isinstance(r, AdjustResult)]
+        keep_first.samples_ms.append(adjusted[0] - t0)
+        keep_final.samples_ms.append(adjusted[-1] - t0)
     ticker.stop()
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     stall = max(gaps) - 10.0 if gaps else 0.0
@@ -236,6 +245,8 @@ def _measure(args, window, photo: Path, style_desc: str, width: int, height: int
                 final.summary()
             ),
             "strength_reblend (no network)": blend.summary(),
+            "preserve_colours_toggle first paint": keep_first.summary(),
+            "preserve_colours_toggle final": keep_final.summary(),
         },
         max_timer_stall_ms=round(max(stall, 0.0), 1),
         timer_ticks=len(ticks),
