@@ -275,6 +275,22 @@ def test_pause_resume_and_cancel_from_the_buttons(qtbot, make_wizard, library, s
     assert f"Stopped at step {event.step}" in page.status_label.text()
     assert not page.retry_button.isHidden() and not wizard.training_page.isComplete()
 
+    # Back to the settings: the kept checkpoint is offered, and training continues from it.
+    qtbot.mouseClick(page.settings_button, Qt.MouseButton.LeftButton)
+    settings = wizard.settings_page
+    assert wizard.currentPage() is settings
+    qtbot.waitUntil(lambda: not settings.resume_box.isHidden(), timeout=TIMEOUT)
+    assert f"from step {event.step}" in settings.resume_box.text()
+    with qtbot.waitSignal(controller.started, timeout=TIMEOUT) as started:
+        wizard.next()
+    assert started.args[0].start_step == event.step
+    with qtbot.waitSignal(controller.cancelled, timeout=TIMEOUT):
+        qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(controller.started, timeout=TIMEOUT) as started:
+        qtbot.mouseClick(page.retry_button, Qt.MouseButton.LeftButton)
+    assert started.args[0].start_step >= event.step  # "Try Again" continues too
+    assert library.list() == []
+
 
 def test_closing_the_wizard_keeps_training_in_the_background(
     qtbot, make_wizard, library, style_images

@@ -216,6 +216,10 @@ class SettingsPage(QWizardPage):
     # -- time estimate ---------------------------------------------------------------------
     def initializePage(self) -> None:
         self._settings_changed()
+
+    def look_for_checkpoint(self) -> None:
+        """Offer to continue a stopped run of this style (whenever the page is shown: going back
+        after a stop does not call ``initializePage``)."""
         self.resume_box.hide()
         self.resume_box.setChecked(False)
         state = self.state

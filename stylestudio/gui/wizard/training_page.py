@@ -98,6 +98,9 @@ class TrainingPage(QWizardPage):
             self.start()
 
     def start(self) -> None:
+        stopped = self.controller.cancelled_event
+        if stopped is not None and stopped.run_dir is not None and stopped.step > 0:
+            self.state.resume = True  # "Try Again" after a stop continues; it never starts over
         wizard = self.wizard()
         request = wizard.build_request() if wizard is not None else None
         if request is None:

@@ -67,6 +67,7 @@ class TrainingWizard(QWizard):
             self.done_page,
         ):
             self.addPage(page)
+        self.currentIdChanged.connect(self._page_changed)
         self.controller.stateChanged.connect(self._state_changed)
         self.controller.finished.connect(self._finished)
         self.controller.notification.connect(self._notify)
@@ -89,6 +90,10 @@ class TrainingWizard(QWizard):
             allow_download=self.options.allow_download,
             run_dir=self.options.run_dir,
         )
+
+    def _page_changed(self, _page_id: int) -> None:
+        if self.currentPage() is self.settings_page:
+            self.settings_page.look_for_checkpoint()
 
     def _state_changed(self, state: str) -> None:
         background = self.tr("Continue in &Background")
