@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -187,6 +188,7 @@ class EngineWorker(QObject):
         self._export: _ExportState | None = None
         self._sent_original: tuple[Path, int] | None = None
         self._storm = False
+        self._cpu_threads: int | None = None
         # Counters (read by tests and the benchmark).
         self.network_runs = 0
         self.completed_runs = 0
@@ -245,6 +247,7 @@ class EngineWorker(QObject):
             from stylestudio.core.engine import Engine
 
             self._engine = Engine(device=self.config.device)
+            self._set_threads(interactive=True)
             self.wizardChecked.emit(probe_wizard())
             self.engineReady.emit(str(self._engine.device_description))
         except StyleStudioError as exc:
@@ -254,6 +257,19 @@ class EngineWorker(QObject):
             log.exception("engine start failed")
             self._engine_error = f"{type(exc).__name__}: {exc}"
             self.engineFailed.emit(self._engine_error)
+
+    def _set_threads(self, interactive: bool) -> None:
+        """Previews leave one CPU core to the GUI thread (torch's busy worker threads would
+        otherwise starve the event loop on small machines); exports use every core."""
+        import torch
+
+        cores = os.cpu_count() or 1
+        wanted = max(1, cores - 1) if interactive else cores
+        if self._cpu_threads is None:
+            self._cpu_threads = torch.get_num_threads()
+        wanted = min(wanted, max(self._cpu_threads, 1))
+        if torch.get_num_threads() != wanted:
+            torch.set_num_threads(wanted)
 
     def _emit_styles(self) -> None:
         cards = [StyleCard.from_record(record) for record in self._library.list()]
@@ -342,6 +358,8 @@ class EngineWorker(QObject):
         return req
 
     def _run_view(self, req: ViewRequest) -> None:
+        if self._engine is not None:
+            self._set_threads(interactive=True)
         try:
             loaded = self._photo(req.photo)
             if self._sent_original != (req.photo, req.canvas_epoch):
@@ -440,6 +458,8 @@ class EngineWorker(QObject):
     def _export_step(self) -> None:
         state = self._export
         assert state is not None
+        if self._engine is not None:
+            self._set_threads(interactive=False)
         job, summary = state.job, state.summary
         if self.shutting_down.is_set() or self._cancel_export_id >= job.job_id:
             summary.cancelled = True
