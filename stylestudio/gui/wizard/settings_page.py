@@ -57,9 +57,16 @@ def _latest_step(run_dir: Path | None, name: str) -> int | None:
     return found.step if found is not None else None
 
 
+#: Settings that do not change the time per step (besides the number of steps).
+_COST_FREE = ("seed", "lr_g", "lr_d", "content_weight", "style_weight", "tv_weight")
+
+
 def _cost_key(config: TrainingConfig) -> str:
-    """Settings that change the time per step (not the number of steps)."""
-    return json.dumps(config.resume_key(), sort_keys=True)
+    """The settings that decide the time per step: one measurement serves all the others."""
+    key = config.resume_key()
+    for name in _COST_FREE:
+        key.pop(name, None)
+    return json.dumps(key, sort_keys=True)
 
 
 class SettingsPage(QWizardPage):
