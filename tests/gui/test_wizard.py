@@ -383,3 +383,20 @@ def test_preview_grid_shows_pairs(qtbot) -> None:
     assert len(grid.pairs) == 2 and grid.pairs[0][0].height() == 40
     grid.set_images(8, [(image, image)])
     assert len(grid.pairs) == 1 and grid.step == 8
+
+
+def test_name_page_notes_a_taken_name_and_no_tray_offscreen(qtbot, make_wizard, library) -> None:
+    from stylestudio.core.models.generator import ARCHITECTURE_NAME, Generator, GeneratorConfig
+    from stylestudio.gui.wizard.notify import show_tray_message
+
+    config = GeneratorConfig(base_channels=4, residual_blocks=1)
+    state = Generator(config).state_dict()
+    library.add("Ink", state, architecture=ARCHITECTURE_NAME, params=config.to_dict())
+    wizard = make_wizard()
+    page = wizard.name_page
+    qtbot.keyClicks(page.name_edit, "ink")
+    assert "already have a style with this name" in page.note.text()
+    qtbot.keyClicks(page.name_edit, "y")
+    assert page.note.text() == "" and page.isComplete()
+    assert page.busy_note.isHidden()  # nothing is training
+    assert show_tray_message("t", "x") is False  # offscreen: no tray, the controller signal only

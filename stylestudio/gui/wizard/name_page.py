@@ -46,16 +46,19 @@ class NamePage(QWizardPage):
         layout.addRow(self.note)
         layout.addRow(self.busy_note)
         self.name_edit.textChanged.connect(self._name_changed)
+        self._names: set[str] | None = None
 
     def _existing_names(self) -> set[str]:
-        library = self.state.library
-        if library is None:
-            return set()
-        try:
-            return {record.name.casefold() for record in library.list()}
-        except Exception:  # a broken library must not block naming a style
-            log.exception("could not list the styles")
-            return set()
+        """Names in the library, read once (not on every keystroke)."""
+        if self._names is None:
+            self._names = set()
+            library = self.state.library
+            try:
+                if library is not None:
+                    self._names = {record.name.casefold() for record in library.list()}
+            except Exception:  # a broken library must not block naming a style
+                log.exception("could not list the styles")
+        return self._names
 
     def _name_changed(self, text: str) -> None:
         taken = text.strip().casefold() in self._existing_names()

@@ -18,8 +18,9 @@ def show_tray_message(title: str, text: str, parent: QObject | None = None) -> b
     """
     if not QSystemTrayIcon.isSystemTrayAvailable() or not QSystemTrayIcon.supportsMessages():
         return False
-    icon = QApplication.windowIcon() if QApplication.instance() is not None else QIcon()
-    tray = QSystemTrayIcon(icon, parent)
+    app = QApplication.instance()
+    icon = QApplication.windowIcon() if app is not None else QIcon()
+    tray = QSystemTrayIcon(icon, parent or app)  # a Qt parent keeps it alive until deleteLater
     tray.show()
     tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information)
     QTimer.singleShot(TRAY_LINGER_MS, tray.deleteLater)
