@@ -6,7 +6,8 @@ colour shifts). Instead, the statistics of every norm layer are computed for the
 ``exact_stats`` (the default) does it layer by layer: pass *k* runs every tile with the exact
 statistics of layers ``0..k-1`` fixed, records the input of layer *k* over the tile's core (the
 cores partition the image) and stops the forward there. Each pass is exact because everything
-before layer *k* is; the cost is about half a network pass per norm layer.
+before layer *k* is; the cost is about half a network pass per norm layer. (The engine uses
+``staged`` instead for Generators: it caches the 1/4-resolution activations and costs far less.)
 
 ``iterated_stats`` is the cheaper-looking alternative: statistics of a downscaled copy of the
 image, then full-resolution passes that re-record every layer with the current statistics fixed.

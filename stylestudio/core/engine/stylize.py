@@ -36,6 +36,7 @@ from stylestudio.core.engine.normstats import (
     norm_layer_count,
     refine_stats,
 )
+from stylestudio.core.engine.staged import StagedGenerator, generator_parts
 from stylestudio.core.engine.tiling import (
     DEFAULT_FEATHER,
     blend_tiles,
@@ -86,7 +87,8 @@ class TilingConfig:
     """How large images are split; defaults suit users, tests tune them."""
 
     norm_mode: str = "global"  # "global" (whole-image statistics) or "per_tile" (seams!)
-    #: None: exact statistics, one truncated pass per norm layer (see normstats). A number N:
+    #: None: exact statistics (Generators: stage by stage from cached 1/4-resolution maps, see
+    #: staged; other models: one truncated pass per norm layer, see normstats). A number N:
     #: downscaled estimate plus N damped refinement passes (approximate; kept for comparison).
     stats_passes: int | None = None
     stats_mix: float = 0.5  # damping of the refinement passes
@@ -460,7 +462,12 @@ class Engine:
             n = len(plan)
             layers = norm_layer_count(model) if self.tiling.norm_mode == "global" else 0
             passes = self.tiling.stats_passes
-            if not layers:
+            # Generators: exact statistics stage by stage from cached 1/4-resolution maps.
+            parts = generator_parts(model) if layers and passes is None else None
+            staged = StagedGenerator(parts, hp, wp, plan.tile_size) if parts else None
+            if staged is not None:
+                total = staged.stat_steps() + n
+            elif not layers:
                 total = n
             elif passes is None:
                 total = n * (layers + 1)
@@ -474,6 +481,8 @@ class Engine:
                 reporter.report(base + span * done / total, message)
                 done += 1
 
+            if staged is not None:
+                return staged.run(xp, plan, device, dtype, step), n
             stats = None
             if layers and passes is None:
 
