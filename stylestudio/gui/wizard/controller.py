@@ -8,7 +8,8 @@ the main window can keep it for a status indicator: ``stateChanged``, ``progress
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,6 @@ class TrainingRequest:
     vgg_weights: Path | None = None
     allow_download: bool = True
     run_dir: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # further Trainer keyword arguments
 
 
 @dataclass(frozen=True)
@@ -72,25 +72,29 @@ class _TrainerThread(QThread):
         self.request = request
         self.library = library
         self.trainer: Any = None
-        # Requests made before the Trainer exists. Each side writes first and reads second
-        # (GUI: flag then trainer; thread: trainer then flags), so no request is lost.
+        # Requests may come before the Trainer exists: they are remembered and applied when it
+        # is created, under one lock so that none is lost or applied out of order.
+        self._lock = threading.Lock()
         self._paused = False
         self._cancel: bool | None = None  # keep_checkpoint of a pending cancel
 
     def pause(self) -> None:
-        self._paused = True
-        if self.trainer is not None:
-            self.trainer.pause()
+        with self._lock:
+            self._paused = True
+            if self.trainer is not None:
+                self.trainer.pause()
 
     def resume(self) -> None:
-        self._paused = False
-        if self.trainer is not None:
-            self.trainer.resume()
+        with self._lock:
+            self._paused = False
+            if self.trainer is not None:
+                self.trainer.resume()
 
     def cancel(self, keep_checkpoint: bool) -> None:
-        self._cancel = keep_checkpoint
-        if self.trainer is not None:
-            self.trainer.cancel(keep_checkpoint=keep_checkpoint)
+        with self._lock:
+            self._cancel = keep_checkpoint
+            if self.trainer is not None:
+                self.trainer.cancel(keep_checkpoint=keep_checkpoint)
 
     @property
     def paused(self) -> bool:
@@ -121,13 +125,13 @@ class _TrainerThread(QThread):
                 resume_checkpoint=req.resume,
                 allow_download=req.allow_download,
                 description=req.description,
-                **req.extra,
             )
-            self.trainer = trainer
-            if self._paused:
-                trainer.pause()
-            if self._cancel is not None:
-                trainer.cancel(keep_checkpoint=self._cancel)
+            with self._lock:
+                self.trainer = trainer
+                if self._paused:
+                    trainer.pause()
+                if self._cancel is not None:
+                    trainer.cancel(keep_checkpoint=self._cancel)
             record = trainer.run()
         except CancelledError as exc:
             return Outcome("cancelled", message=str(exc))
