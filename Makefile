@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[dev]"
 	@touch $(STAMP)
 
-# Shared libraries Qt needs on Linux (offscreen and windowed). Installed with apt-get when
-# missing and we are root (CI, containers) or sudo is available; elsewhere a hint is printed.
+# Shared libraries Qt needs on Debian/Ubuntu (offscreen and windowed), installed with apt-get
+# when missing (through sudo unless root). Other systems ship them with the desktop.
 QT_LIBS := libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3 libglib-2.0.so.0 \
            libxcb-cursor.so.0 libxkbcommon-x11.so.0
 QT_DEBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 \
