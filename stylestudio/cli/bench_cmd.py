@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -109,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         f"Device: {engine.device_description} · torch {torch.__version__} · "
         f"{platform.processor() or platform.machine()} · threads {torch.get_num_threads()}"
     )
+    if hasattr(os, "getloadavg"):
+        print("load average at start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     print(
         f"median of {repeats} after {args.warmup} warm-up; tiled = {args.tile}px tiles "
         "(StyleStudio: whole-image norm statistics; reference: per-tile)"
