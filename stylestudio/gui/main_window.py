@@ -307,7 +307,8 @@ class MainWindow(QMainWindow):
         worker.photoLoaded.connect(self._photo_loaded)
         worker.previewReady.connect(self._preview_ready)
         worker.requestFailed.connect(self._request_failed)
-        worker.busyChanged.connect(self.busy.setVisible)
+        worker.busyChanged.connect(self._busy_changed)
+        worker.progress.connect(self._view_progress)
         worker.exportProgress.connect(self._export_progress)
         worker.exportFileFailed.connect(self._export_file_failed)
         worker.exportFinished.connect(self._export_finished)
@@ -671,7 +672,9 @@ class MainWindow(QMainWindow):
                 result.elapsed_s, width, height, kind
             )
         )
-        if result.final:
+        if result.notes:
+            self.statusBar().showMessage(" ".join(result.notes), 10000)
+        elif result.final:
             self.statusBar().clearMessage()
         current = self.panel.adjustments()
         same = (
@@ -683,6 +686,15 @@ class MainWindow(QMainWindow):
             self.previewShown.emit(result)
         else:
             self._readjust()
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.busy.setRange(0, 0)  # indeterminate until the engine reports progress
+        self.busy.setVisible(busy)
+
+    def _view_progress(self, request_id: int, fraction: float) -> None:
+        if request_id == self._latest_view_id and self.busy.isVisible():
+            self.busy.setRange(0, 100)
+            self.busy.setValue(round(fraction * 100))
 
     def _request_failed(self, request_id: int, message: str) -> None:
         if request_id != self._latest_view_id:

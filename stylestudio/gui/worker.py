@@ -92,6 +92,7 @@ class PreviewResult:
     elapsed_s: float
     device: str
     canvas_epoch: int = 0
+    notes: tuple[str, ...] = ()  # e.g. "GPU ran out of memory; finished on the CPU."
 
     @property
     def image(self) -> QImage:
@@ -410,6 +411,7 @@ class EngineWorker(QObject):
                         elapsed_s=float(result.elapsed_s),
                         device=str(result.device),
                         canvas_epoch=req.canvas_epoch,
+                        notes=tuple(getattr(result, "notes", ()) or ()),
                     )
                 )
         except StyleStudioError as exc:

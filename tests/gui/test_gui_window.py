@@ -355,3 +355,21 @@ def test_bigger_window_refreshes_screen_size_preview(qtbot, make_window, photo_f
         timeout=TIMEOUT,
     )
     assert max(window.last_result().size) > 1024
+
+
+def test_engine_notes_reach_the_status_bar(qtbot, make_window, photos) -> None:
+    window = make_window()
+    engine = window.client.worker._engine
+    real = engine.stylize
+
+    def with_note(*args, **kwargs):
+        result = real(*args, **kwargs)
+        result.notes.append("GPU ran out of memory; finished on the CPU.")
+        return result
+
+    engine.stylize = with_note
+    with qtbot.waitSignal(window.photoShown, timeout=TIMEOUT):
+        drop(window, [photos.a])
+    click_style(qtbot, window, window.gallery.cards()[0].id)
+    wait_final(qtbot, window)
+    assert "finished on the CPU" in window.statusBar().currentMessage()
