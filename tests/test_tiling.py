@@ -238,6 +238,20 @@ def test_models_without_generator_stages_use_the_generic_exact_path() -> None:
     assert _psnr(result.raw, reference) > 100
 
 
+def test_generators_whose_cached_maps_exceed_the_budget_use_the_generic_exact_path() -> None:
+    model, image = _generator(10), _image(112, 144, 10)
+    reference = _untiled(model, image)
+    parts = generator_parts(model)
+    assert parts is not None
+    cache = StagedGenerator(parts, 112, 144, 80).cache_bytes()
+    assert cache == 2 * 32 * 28 * 36 * 4
+    first_conv = _Counter(model.encoder[0].conv)
+    engine = _engine(stage_cache_budget=cache - 1)
+    result = engine.run_network(image, model, StylizeOptions(tile_size=80))
+    assert len(first_conv.shapes) == result.tiles * (len(stats_norms(model)) + 1)
+    assert _psnr(result.raw, reference) > 100
+
+
 def test_staged_path_out_of_memory_retries_with_smaller_tiles() -> None:
     model, image = _generator(8), _image(120, 152, 8)
     reference = _untiled(model, image)

@@ -208,6 +208,11 @@ class StagedGenerator:
         self.block_regions = split_regions(mh, mw, max(8, tile_size // 2), parts.block_halo)
         self.decoder_regions = split_regions(mh, mw, max(8, tile_size // f), parts.decoder_halo)
 
+    def cache_bytes(self, element_size: int = 4) -> int:
+        """CPU memory of the two cached whole-image maps (batch of one)."""
+        channels = int(self.parts.encoder[-1].conv.out_channels)
+        return 2 * channels * self.map_size[0] * self.map_size[1] * element_size
+
     def stat_steps(self) -> int:
         p = self.parts
         return (

@@ -97,6 +97,9 @@ class TilingConfig:
     cpu_memory_budget: float = 2.5e9  # bytes of activations when running on the CPU
     gpu_memory_fraction: float = 0.6  # of the free GPU memory
     initial_stats_pixels: int = 512 * 512  # size of the downscaled whole-image statistics pass
+    #: CPU bytes the staged exact path may hold in cached 1/4-resolution maps (64 bytes per
+    #: input pixel for the default Generator); larger images use the slower generic exact path.
+    stage_cache_budget: float = 2.5e9
 
     def __post_init__(self) -> None:
         if self.norm_mode not in ("global", "per_tile"):
@@ -465,6 +468,9 @@ class Engine:
             # Generators: exact statistics stage by stage from cached 1/4-resolution maps.
             parts = generator_parts(model) if layers and passes is None else None
             staged = StagedGenerator(parts, hp, wp, plan.tile_size) if parts else None
+            element = 2 if dtype in (torch.float16, torch.bfloat16) else 4
+            if staged is not None and staged.cache_bytes(element) > self.tiling.stage_cache_budget:
+                staged = None
             if staged is not None:
                 total = staged.stat_steps() + n
             elif not layers:
