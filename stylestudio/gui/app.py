@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +43,23 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
+def _quit_on_interrupt(app: QApplication, window: MainWindow) -> QTimer:
+    """Ctrl+C / SIGTERM in the terminal close the window cleanly (Qt's event loop would
+    otherwise never give Python the chance to handle the signal)."""
+
+    def close(*_args: object) -> None:
+        window.close()
+        app.quit()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread / unsupported
+            signal.signal(sig, close)
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: None)  # lets the interpreter run its signal handlers
+    ticker.start(250)
+    return ticker
+
+
 def run(paths: Sequence[Path] = (), *, device: str | None = None, lang: str | None = None) -> int:
     """Show the main window (opening ``paths``) and run the event loop; the exit code."""
     if lang:
@@ -50,6 +69,7 @@ def run(paths: Sequence[Path] = (), *, device: str | None = None, lang: str | No
         QLocale.setDefault(QLocale(lang))
     window = MainWindow(WorkerConfig(device=device), icon=app.windowIcon())
     window.show()
+    _ticker = _quit_on_interrupt(app, window)
     if paths:
         QTimer.singleShot(0, lambda: window.open_paths([Path(p) for p in paths]))
     code = app.exec()
