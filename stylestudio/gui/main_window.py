@@ -458,6 +458,8 @@ class MainWindow(QMainWindow):
     # Styles -------------------------------------------------------------------------------
     def _styles_listed(self, cards: list[StyleCard]) -> None:
         want = self._style_id or self.settings.last_style() or None
+        if self._style_id is None and cards and all(card.id != want for card in cards):
+            want = cards[0].id  # first start: show a style at once (built-ins come first)
         self.gallery.set_styles(cards, select_id=want)
         if self._style_id and self.gallery.card(self._style_id) is None:
             self._style_id = None  # deleted

@@ -373,3 +373,15 @@ def test_engine_notes_reach_the_status_bar(qtbot, make_window, photos) -> None:
     click_style(qtbot, window, window.gallery.cards()[0].id)
     wait_final(qtbot, window)
     assert "finished on the CPU" in window.statusBar().currentMessage()
+
+
+def test_first_start_selects_the_first_style_so_a_dropped_photo_is_stylised(
+    qtbot, make_window, photos
+) -> None:
+    window = make_window()
+    first = window.gallery.cards()[0].id
+    assert window.gallery.current_style_id() == first  # nothing chosen before: the first one
+    with qtbot.waitSignal(window.photoShown, timeout=TIMEOUT):
+        drop(window, [photos.a])
+    result = wait_final(qtbot, window)
+    assert result.style_id == first
