@@ -431,14 +431,8 @@ class EngineWorker(QObject):
         self, image: np.ndarray, location: Path, adj: Adjustments, request_id: int
     ) -> Any | None:
         """One engine run; None when it was cancelled because a newer request arrived."""
-        from stylestudio.core.engine import StylizeOptions
 
-        options = StylizeOptions(
-            strength=adj.strength,
-            preserve_colors=adj.preserve_colors,
-            style_scale=adj.style_scale,
-            max_side=None,
-        )
+        options = _stylize_options(adj)
         self.network_runs += 1
         try:
             result = self._engine.stylize(
@@ -497,7 +491,6 @@ class EngineWorker(QObject):
         self.exportProgress.emit(job.job_id, state.index, len(job.photos), photo.name)
 
     def _export_one(self, job: ExportJob, photo: Path, index: int) -> Path:
-        from stylestudio.core.engine import StylizeOptions
         from stylestudio.core.imageio import save_image, unique_path
 
         if self._engine is None:
@@ -507,12 +500,7 @@ class EngineWorker(QObject):
             )
         loaded = self._photo(photo)
         adj = job.adjustments
-        options = StylizeOptions(
-            strength=adj.strength,
-            preserve_colors=adj.preserve_colors,
-            style_scale=adj.style_scale,
-            max_side=None,
-        )
+        options = _stylize_options(adj)
         self.network_runs += 1
         result = self._engine.stylize(
             loaded.rgb,
@@ -622,3 +610,15 @@ class EngineClient(QObject):
             return True
         self.thread.quit()
         return bool(self.thread.wait(timeout_ms))
+
+
+def _stylize_options(adj: Adjustments) -> Any:
+    """Engine options for ``adj`` at full size (imported here: the engine loads torch)."""
+    from stylestudio.core.engine import StylizeOptions
+
+    return StylizeOptions(
+        strength=adj.strength,
+        preserve_colors=adj.preserve_colors,
+        style_scale=adj.style_scale,
+        max_side=None,
+    )
