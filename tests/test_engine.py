@@ -100,7 +100,7 @@ def test_tiled_with_global_statistics_matches_untiled(big_case) -> None:
     result = cpu_engine().run_network(image, model, StylizeOptions(tile_size=128))
     assert result.tiles > 1
     assert result.raw.shape == image.shape
-    assert psnr(result.raw, reference) >= 40.0
+    assert psnr(result.raw, reference) > 100.0  # exact statistics: equal up to float rounding
 
 
 def test_tiled_with_per_tile_normalisation_shows_seams(big_case) -> None:

@@ -173,14 +173,14 @@ def test_staged_statistics_are_exact_on_odd_sizes(h: int, w: int, tile: int, see
     assert all(norm.fixed is None and norm.recorder is None for norm in stats_norms(model))
 
 
-@pytest.mark.parametrize(("h", "w"), [(92, 132), (16, 60), (44, 16)])
+@pytest.mark.parametrize(("h", "w"), [(40, 52), (16, 60), (44, 16)])
 def test_staged_run_with_tiny_crops_is_exact(h: int, w: int) -> None:
     """Crops barely larger than their halos, so every halo and border case is exercised."""
     model = _generator(5, blocks=3)
     x = torch.from_numpy(_image(h, w, 5).transpose(2, 0, 1).copy())[None]
     parts = generator_parts(model)
     assert parts is not None
-    staged = StagedGenerator(parts, h, w, tile_size=16)
+    staged = StagedGenerator(parts, h, w, tile_size=24)
     assert len(staged.encoder_regions) > 1 and len(staged.block_regions) > 1
     assert len(staged.decoder_regions) > 1
     plan = plan_tiles(h, w, 80, 56)
