@@ -47,5 +47,9 @@ lint: setup
 bench: setup  ## engine latency/memory vs the reference TransformerNet
 	$(PY) -m stylestudio bench
 
+bundle: setup  ## Linux one-folder app in build/out/<variant>/ (PyInstaller) + its headless self-test
+	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PY) -m pip install -e ".[build]"
+	PYTHON=$(PY) build/build_linux.sh $(BUNDLE_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build/out build/work
