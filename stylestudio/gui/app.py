@@ -10,8 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QObject, Qt, QTimer
+from PySide6.QtGui import QFileOpenEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from stylestudio import __version__
@@ -60,6 +60,22 @@ def _quit_on_interrupt(app: QApplication, window: MainWindow) -> QTimer:
     return ticker
 
 
+class FileOpenForwarder(QObject):
+    """Sends files the OS asks us to open (macOS Finder/Dock: ``QEvent.FileOpen``) to the window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            path = event.file()
+            if path:
+                self._window.open_paths([Path(path)])
+                return True
+        return super().eventFilter(watched, event)
+
+
 def run(paths: Sequence[Path] = (), *, device: str | None = None, lang: str | None = None) -> int:
     """Show the main window (opening ``paths``) and run the event loop; the exit code."""
     if lang:
@@ -68,6 +84,8 @@ def run(paths: Sequence[Path] = (), *, device: str | None = None, lang: str | No
     if lang:
         QLocale.setDefault(QLocale(lang))
     window = MainWindow(WorkerConfig(device=device), icon=app.windowIcon())
+    opener = FileOpenForwarder(window)
+    app.installEventFilter(opener)
     window.show()
     _ticker = _quit_on_interrupt(app, window)
     if paths:

@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_MS = 4000
 MAX_SKIPPED_LISTED = 200
+STYLEPACK_SUFFIX = ".stylepack"
 
 
 class MainWindow(QMainWindow):
@@ -389,8 +390,19 @@ class MainWindow(QMainWindow):
             self.open_paths([Path(folder)])
 
     def open_paths(self, paths: list[Path]) -> list[Path]:
-        """Queue the images among ``paths`` (folders recursively); report what was skipped."""
-        collected = collect_image_paths([Path(p) for p in paths])
+        """Queue the images among ``paths`` (folders recursively); report what was skipped.
+
+        ``.stylepack`` files (dropped, or passed by the OS file association) are imported into
+        the style library instead.
+        """
+        paths = [Path(p) for p in paths]
+        packs = [p for p in paths if p.suffix.lower() == STYLEPACK_SUFFIX and p.is_file()]
+        for pack in packs:
+            self.client.library(LibraryOp("import", path=pack))
+        paths = [p for p in paths if p not in packs]
+        if packs and not paths:
+            return []
+        collected = collect_image_paths(paths)
         if collected.skipped or collected.truncated:
             lines = [str(p) for p in collected.skipped[:MAX_SKIPPED_LISTED]]
             more = len(collected.skipped) - len(lines)

@@ -95,3 +95,38 @@ def test_learn_entry_opens_one_training_wizard(qtbot, make_window, photos) -> No
         wizard.close()  # not training: closing deletes it
     assert window.training_wizard() is None
     assert not window.training_button.isVisibleTo(window)
+
+
+def test_dropped_or_opened_stylepack_is_imported(qtbot, make_window, style_dirs, tmp_path):
+    from PySide6.QtGui import QFileOpenEvent
+
+    from stylestudio.core.library import StyleLibrary
+    from stylestudio.gui.app import FileOpenForwarder
+    from stylestudio.gui.worker import LibraryOp
+
+    from .test_gui_window import drop
+
+    window = make_window()
+    user = window.gallery.cards()[1]
+    library = StyleLibrary(user_dir=style_dirs.user, builtin_dir=style_dirs.builtin)
+    pack = library.export_pack(user.id, tmp_path / "shared.stylepack")
+
+    def delete_user_style() -> None:
+        style_id = next(c.id for c in window.gallery.cards() if not c.builtin)
+        with qtbot.waitSignal(window.stylesChanged, timeout=TIMEOUT):
+            window.client.library(LibraryOp("delete", style_id))
+        assert len(window.gallery.cards()) == 1
+
+    delete_user_style()
+    with qtbot.waitSignal(window.stylesChanged, timeout=TIMEOUT):
+        assert drop(window, [pack])  # dropped on the canvas: imported, not "unsupported"
+    assert [c.name for c in window.gallery.cards()] == ["Aurora", user.name]
+    assert not window.banner.isVisible()
+    assert window.current_photo() is None
+
+    # macOS delivers Finder's "Open With" as a FileOpen event instead of an argument
+    delete_user_style()
+    forwarder = FileOpenForwarder(window)
+    with qtbot.waitSignal(window.stylesChanged, timeout=TIMEOUT):
+        assert forwarder.eventFilter(window, QFileOpenEvent(str(pack)))
+    assert [c.name for c in window.gallery.cards()] == ["Aurora", user.name]
