@@ -4,6 +4,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SAMPLE := resources/samples/coffee.jpg
+# Pinned torch/torchvision for development and CI (users of the package may have newer ones).
+CONSTRAINTS ?= .ci/constraints.txt
 
 .PHONY: run setup system-deps test lint bench bundle clean
 
@@ -12,11 +14,11 @@ run: setup  ## set up and launch the app with a built-in style and a sample phot
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(MAKE) --no-print-directory system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip >/dev/null
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install -c $(CONSTRAINTS) -e ".[dev]"
 	@touch $(STAMP)
 
 # Shared libraries Qt needs on Debian/Ubuntu (offscreen and windowed), installed with apt-get
