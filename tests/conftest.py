@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests never need a display; set before any test module imports Qt.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +21,9 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.delenv("STYLESTUDIO_DEVICE", raising=False)
 
 
-def make_tiny_style(parent: Path, name: str = "Tiny", seed: int = 0) -> Path:
+def make_tiny_style(
+    parent: Path, name: str = "Tiny", seed: int = 0, style_id: str | None = None
+) -> Path:
     """A valid style folder with a small random-init generator (quality is irrelevant)."""
     import torch
 
@@ -32,7 +38,7 @@ def make_tiny_style(parent: Path, name: str = "Tiny", seed: int = 0) -> Path:
     torch.manual_seed(seed)
     config = GeneratorConfig(base_channels=4, residual_blocks=1)
     manifest = StyleManifest(
-        id=new_style_id(name),
+        id=style_id or new_style_id(name),
         name=name,
         version=1,
         architecture=ARCHITECTURE_NAME,

@@ -18,6 +18,7 @@ import pytest
 
 from stylestudio import __version__, launcher
 from stylestudio.core import paths
+from tests.conftest import make_tiny_style
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -241,22 +242,8 @@ def test_workflow_has_three_oses_and_a_self_test() -> None:
 
 
 def _write_tiny_style(styles_dir: Path) -> Path:
-    torch = pytest.importorskip("torch")
-    from stylestudio.core import stylepack
-    from stylestudio.core.models.generator import ARCHITECTURE_NAME, Generator, GeneratorConfig
-
-    torch.manual_seed(0)
-    config = GeneratorConfig(base_channels=4, residual_blocks=1)
-    manifest = stylepack.StyleManifest(
-        id="tiny-test",
-        name="Tiny test",
-        version=1,
-        architecture=ARCHITECTURE_NAME,
-        params=config.to_dict(),
-        created=stylepack.utc_now_iso(),
-        weights_sha256="",
-    )
-    return stylepack.write_style_folder(styles_dir, manifest, Generator(config).state_dict())
+    pytest.importorskip("torch")
+    return make_tiny_style(styles_dir, "Tiny test", style_id="tiny-test")
 
 
 def test_self_test_passes_with_a_builtin_style(user_dirs: Path) -> None:
