@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stylestudio.gui.drops import paths_from_mime
+from stylestudio.gui.drops import accept_file_drag, paths_from_mime
 
 MIN_ZOOM = 0.02
 MAX_ZOOM = 32.0
@@ -393,18 +393,12 @@ class Canvas(QGraphicsView):
 
     # Drops --------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if paths_from_mime(event.mimeData()):
-            event.acceptProposedAction()
+        if accept_file_drag(event):
             self._drag_hover = True
             self.viewport().update()
-        else:
-            event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if paths_from_mime(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_file_drag(event)
 
     def dragLeaveEvent(self, event) -> None:
         self._drag_hover = False

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtGui import QDropEvent
 
 from stylestudio.core.imageio import is_supported_image_path
 
@@ -70,3 +71,15 @@ def paths_from_mime(mime: QMimeData) -> list[Path]:
         return []
     urls: list[QUrl] = mime.urls()
     return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
+
+
+def accept_file_drag(event: QDropEvent) -> bool:
+    """Accept a drag-enter/move event that carries local files, ignore any other; True if taken.
+
+    (QDragEnterEvent and QDragMoveEvent are QDropEvents.)
+    """
+    if paths_from_mime(event.mimeData()):
+        event.acceptProposedAction()
+        return True
+    event.ignore()
+    return False

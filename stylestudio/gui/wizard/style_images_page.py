@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from stylestudio.core.imageio import SUPPORTED_EXTENSIONS
-from stylestudio.gui.drops import collect_image_paths, paths_from_mime
+from stylestudio.gui.drops import accept_file_drag, collect_image_paths, paths_from_mime
 from stylestudio.gui.thumbnails import read_thumbnail
 from stylestudio.gui.wizard import image_checks
 from stylestudio.gui.wizard.background import start_call
@@ -53,16 +53,10 @@ class DropList(QListWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if paths_from_mime(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_file_drag(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if paths_from_mime(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        accept_file_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = paths_from_mime(event.mimeData())
