@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # Tests never need a display; set before any test module imports Qt.
@@ -47,3 +48,8 @@ def make_tiny_style(
         weights_sha256="",
     )
     return write_style_folder(parent, manifest, Generator(config).state_dict())
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB of two images in [0, 1] (capped at 200 dB)."""
+    return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-20)))

@@ -25,6 +25,7 @@ from stylestudio.core.engine.stylize import (
 )
 from stylestudio.core.errors import CancelledError, StyleStudioError
 from stylestudio.core.models.generator import Generator, GeneratorConfig
+from tests.conftest import psnr
 
 
 def make_generator(seed: int = 0) -> Generator:
@@ -44,10 +45,6 @@ def structured_image(h: int, w: int, seed: int = 0) -> np.ndarray:
         img[y0 : y0 + rng.integers(5, 60), x0 : x0 + rng.integers(5, 60)] = rng.random(3)
     img += rng.normal(0, 0.03, img.shape)
     return np.clip(img, 0, 1).astype(np.float32)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-20)))
 
 
 class Spy(nn.Module):

@@ -18,6 +18,7 @@ from stylestudio.core.engine.tiling import (
 from stylestudio.core.errors import CancelledError
 from stylestudio.core.models.generator import Generator, GeneratorConfig
 from stylestudio.core.models.norm import stats_norms
+from tests.conftest import psnr
 
 SIZES = [(252, 332, 128, 32), (600, 704, 256, 56), (128, 520, 160, 40), (96, 96, 128, 32)]
 
@@ -136,10 +137,6 @@ def _image(h: int, w: int, seed: int = 0) -> np.ndarray:
     return np.clip(img, 0, 1).astype(np.float32)
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-20)))
-
-
 def _engine(**tiling: object) -> Engine:
     return Engine("cpu", tiling=TilingConfig(min_tile_size=80, **tiling))  # type: ignore[arg-type]
 
@@ -169,7 +166,7 @@ def test_staged_statistics_are_exact_on_odd_sizes(h: int, w: int, tile: int, see
     result = _engine().run_network(image, model, StylizeOptions(tile_size=tile))
     assert result.tiles > 1
     assert result.raw.shape == image.shape
-    assert _psnr(result.raw, reference) > 100
+    assert psnr(result.raw, reference) > 100
     assert all(norm.fixed is None and norm.recorder is None for norm in stats_norms(model))
 
 
@@ -189,7 +186,7 @@ def test_staged_run_with_tiny_crops_is_exact(h: int, w: int) -> None:
         steps: list[str] = []
         out = staged.run(x, plan, torch.device("cpu"), None, steps.append)
     assert len(steps) == staged.stat_steps() + len(plan)
-    assert _psnr(out.numpy(), expected.numpy()) > 100
+    assert psnr(out.numpy(), expected.numpy()) > 100
 
 
 def test_staged_path_is_used_for_generators_and_skips_the_encoder_in_the_output_pass() -> None:
@@ -209,7 +206,7 @@ def test_staged_path_is_used_for_generators_and_skips_the_encoder_in_the_output_
     assert len(block_conv1.shapes) == len(staged.block_regions)
     assert len(block_conv2.shapes) == 2 * len(staged.block_regions)
     assert len(head_conv.shapes) == result.tiles > 1
-    assert _psnr(result.raw, reference) > 100
+    assert psnr(result.raw, reference) > 100
 
 
 class _Wrapped(nn.Module):
@@ -235,7 +232,7 @@ def test_models_without_generator_stages_use_the_generic_exact_path() -> None:
     layers = len(stats_norms(inner))
     # The generic path re-runs the first layer for every later norm's pass and the output.
     assert len(first_conv.shapes) == result.tiles * (layers + 1)
-    assert _psnr(result.raw, reference) > 100
+    assert psnr(result.raw, reference) > 100
 
 
 def test_generators_whose_cached_maps_exceed_the_budget_use_the_generic_exact_path() -> None:
@@ -249,7 +246,7 @@ def test_generators_whose_cached_maps_exceed_the_budget_use_the_generic_exact_pa
     engine = _engine(stage_cache_budget=cache - 1)
     result = engine.run_network(image, model, StylizeOptions(tile_size=80))
     assert len(first_conv.shapes) == result.tiles * (len(stats_norms(model)) + 1)
-    assert _psnr(result.raw, reference) > 100
+    assert psnr(result.raw, reference) > 100
 
 
 def test_staged_path_out_of_memory_retries_with_smaller_tiles() -> None:
@@ -270,7 +267,7 @@ def test_staged_path_out_of_memory_retries_with_smaller_tiles() -> None:
         handle.remove()
     assert failures >= 1 and result.tiles > 1
     assert any("smaller tiles" in note for note in result.notes)
-    assert _psnr(result.raw, reference) > 100
+    assert psnr(result.raw, reference) > 100
 
 
 def test_staged_path_reports_monotonic_progress_and_cancels_between_crops() -> None:
