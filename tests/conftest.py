@@ -53,3 +53,16 @@ def make_tiny_style(
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB of two images in [0, 1] (capped at 200 dB)."""
     return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-20)))
+
+
+def dead_process_temp_name(suffix: str = "") -> str:
+    """A temp name in StyleStudio's own format whose owner (a process that has exited) is gone."""
+    import subprocess
+    import sys
+    import uuid
+
+    from stylestudio.core import atomic
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{atomic.TEMP_PREFIX}{atomic._HOST_TAG}-{child.pid}-{uuid.uuid4().hex}{suffix}"

@@ -20,6 +20,7 @@ from stylestudio.core import stylepack
 from stylestudio.core.errors import StyleFormatError, StyleLibraryError, StyleNotFoundError
 from stylestudio.core.library import StyleLibrary, StyleRecord
 from stylestudio.core.models.generator import ARCHITECTURE_NAME, Generator, GeneratorConfig
+from tests.conftest import dead_process_temp_name
 
 TINY = GeneratorConfig(base_channels=4, residual_blocks=1)
 REPO_ROOT = Path(stylestudio.__file__).resolve().parents[1]
@@ -247,9 +248,10 @@ def test_invalid_folders_are_skipped_with_a_warning(
     for item in good.location.iterdir():
         (mismatch / item.name).write_bytes(item.read_bytes())
     (user / "stray.txt").write_text("hello")
-    (user / ".tmp-leftover").mkdir()
-    (user / ".tmp-leftover" / "weights.safetensors").write_bytes(b"half")
-    (user / ".tmp-halfwritten.json").write_text("{")
+    leftover = user / dead_process_temp_name()
+    leftover.mkdir()
+    (leftover / "weights.safetensors").write_bytes(b"half")
+    (user / dead_process_temp_name(".json")).write_text("{")
 
     with caplog.at_level(logging.WARNING, logger="stylestudio.core.library"):
         records = library.list()

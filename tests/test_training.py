@@ -33,6 +33,7 @@ from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.features import ENV_TEST_FEATURES, TinyFeatures
 from stylestudio.core.training.step import LOSS_TERMS, TrainingStep
 from stylestudio.core.training.trainer import Trainer
+from tests.conftest import dead_process_temp_name
 
 CPU = torch.device("cpu")
 REPO = str(Path(__file__).resolve().parents[1])
@@ -419,7 +420,7 @@ def test_checkpoint_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert any(k.startswith("opt_g.") for k in tensors) and any(k.startswith("D.") for k in tensors)
 
     # A checkpoint write killed half-way leaves only a temp folder, which resuming ignores.
-    junk = tmp_path / "b" / ".tmp-killed-write"
+    junk = tmp_path / "b" / dead_process_temp_name()
     junk.mkdir()
     (junk / "state.json").write_text("{")
     assert ckpt.latest_checkpoint(tmp_path / "b").step == 3

@@ -17,7 +17,6 @@ import functools
 import os
 import re
 import sys
-import uuid
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,7 +27,7 @@ from safetensors.torch import save as safetensors_save
 from torch import nn
 
 from stylestudio.core import paths
-from stylestudio.core.atomic import TEMP_PREFIX, atomic_open, describe_os_error
+from stylestudio.core.atomic import atomic_open, describe_os_error, temp_name
 from stylestudio.core.errors import WeightsUnavailableError
 
 #: ReLU outputs by name (``relu<block>_<conv>``) → index in ``torchvision.models.vgg19().features``.
@@ -147,7 +146,7 @@ def _download_to_cache(progress: Progress) -> Path:
         raise WeightsUnavailableError(describe_os_error(exc, target.parent)) from exc
     if notify is not None:
         notify(0.0, "Downloading VGG19 weights (548 MB)…")
-    full = target.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}-{HUB_FILENAME}"
+    full = target.parent / temp_name(f"-{HUB_FILENAME}")
     try:
         try:
             torch.hub.download_url_to_file(
