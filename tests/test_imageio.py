@@ -25,6 +25,7 @@ from stylestudio.core.imageio import (
     to_uint8,
     unique_path,
 )
+from stylestudio.core.output_names import IfExists
 
 ORIENTATION = 0x0112
 
@@ -551,14 +552,14 @@ def test_refuses_to_overwrite_protected_original(tmp_path: Path) -> None:
     assert save_image(tmp_path / "photo-styled.png", rgb, protect=[original]).exists()
 
 
-def test_overwrite_false_keeps_existing_file(tmp_path: Path) -> None:
+def test_if_exists_fail_keeps_existing_file(tmp_path: Path) -> None:
     target = tmp_path / "out.png"
     save_image(target, np.zeros((4, 4, 3), dtype=np.float32))
     before = target.read_bytes()
     with pytest.raises(ImageSaveError, match=r"^out\.png already exists\.$"):
-        save_image(target, np.ones((4, 4, 3), dtype=np.float32), overwrite=False)
+        save_image(target, np.ones((4, 4, 3), dtype=np.float32), if_exists=IfExists.FAIL)
     assert target.read_bytes() == before
-    save_image(target, np.ones((4, 4, 3), dtype=np.float32))  # overwrite=True replaces it
+    save_image(target, np.ones((4, 4, 3), dtype=np.float32))  # IfExists.REPLACE replaces it
     assert load_image(target).rgb.min() == 1.0
 
 

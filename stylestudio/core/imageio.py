@@ -38,8 +38,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError, features
 
-from stylestudio.core.atomic import atomic_open, describe_os_error
+from stylestudio.core.atomic import atomic_open, describe_os_error, temp_name
 from stylestudio.core.errors import ImageLoadError, ImageSaveError
+from stylestudio.core.output_names import IfExists, free_name_candidates, publish_file
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
@@ -444,20 +445,15 @@ def load_image(
 
 
 def unique_path(path: str | os.PathLike[str]) -> Path:
-    """``path`` if free, else the first free "name (2).ext", "name (3).ext", ..."""
-    path = Path(path)
-    if not os.path.lexists(path):
-        return path
-    stem = path.stem
-    found = re.fullmatch(r"(.*) \((\d+)\)", stem)
-    if found:
-        stem = found.group(1)
-    counter = 2
-    while True:
-        candidate = path.with_name(f"{stem} ({counter}){path.suffix}")
+    """``path`` if free, else the first free "name (2).ext", "name (3).ext", ...
+
+    Only a guess: another process may take the name a moment later. Saving with
+    ``if_exists=IfExists.NEW_NAME`` claims a free name atomically instead.
+    """
+    for candidate in free_name_candidates(Path(path)):
         if not os.path.lexists(candidate):
             return candidate
-        counter += 1
+    raise ImageSaveError(f"No free name left for {Path(path).name}.")
 
 
 def _is_protected(path: Path, protect: Iterable[str | os.PathLike[str]]) -> bool:
@@ -517,7 +513,7 @@ def save_image(
     exif: bytes | None = None,
     quality: int = 92,
     protect: Iterable[str | os.PathLike[str]] = (),
-    overwrite: bool = True,
+    if_exists: IfExists = IfExists.REPLACE,
 ) -> Path:
     """Encode ``rgb`` (+ alpha) by the file suffix and write it atomically; returns the path.
 
@@ -526,7 +522,10 @@ def save_image(
     lossless and TIFF uses Deflate. EXIF is written to JPEG/PNG/WebP (TIFF: descriptive tags
     only) and silently dropped when it cannot be parsed or exceeds JPEG's 64 KB segment; ICC
     goes to every format but BMP. ``protect`` lists the input photos, which are never replaced.
-    Not written: 16 bits per channel (Pillow has no such RGB mode).
+    ``if_exists`` says what happens when ``path`` is taken; with ``NEW_NAME`` the returned path
+    is the free name claimed (atomically, so concurrent saves never replace each other's file).
+    The file gets the normal umask-derived mode. Not written: 16 bits per channel (Pillow has no
+    such RGB mode).
     """
     path = Path(path)
     name = path.name or str(path)
@@ -535,11 +534,11 @@ def save_image(
         supported = ", ".join(sorted(_SAVE_FORMATS))
         raise ImageSaveError(f"Cannot save {name}: unsupported file type (use one of {supported}).")
     _check_arrays(rgb, alpha)
-    if _is_protected(path, protect):
+    if if_exists is not IfExists.NEW_NAME and _is_protected(path, protect):
         raise ImageSaveError(f"Refusing to overwrite the original photo {name}.")
-    if path.is_dir():
+    if path.is_dir() and if_exists is not IfExists.NEW_NAME:
         raise ImageSaveError(f"Cannot save {name}: a folder with that name exists.")
-    if not overwrite and os.path.lexists(path):
+    if if_exists is IfExists.FAIL and os.path.lexists(path):
         raise ImageSaveError(f"{name} already exists.")
 
     if alpha is not None and fmt not in _ALPHA_FORMATS:
@@ -565,9 +564,14 @@ def save_image(
     if clean_exif and not (fmt == "JPEG" and len(clean_exif) > _JPEG_MAX_EXIF):
         params["exif"] = clean_exif
 
+    # Replacing: one atomic write. Otherwise the finished file is published under a name that
+    # it claims without replacing anything (see output_names.publish_file).
+    staging = path if if_exists is IfExists.REPLACE else path.parent / temp_name(path.suffix)
     try:
-        with atomic_open(path) as handle:
+        with atomic_open(staging) as handle:
             image.save(handle, format=fmt, **params)
+        if staging != path:
+            path = publish_file(staging, path, if_exists)
     except OSError as exc:
         raise ImageSaveError(describe_os_error(exc, path)) from exc
     except (ValueError, RuntimeError) as exc:  # e.g. metadata the encoder rejects
