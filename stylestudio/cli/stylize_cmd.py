@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
 
 from stylestudio.cli.common import resolve_style
-from stylestudio.cli.inputs import expand_inputs, output_path
+from stylestudio.cli.inputs import OutputSpec, expand_inputs, parse_output
 from stylestudio.cli.progress import ProgressLine
+from stylestudio.core.atomic import clean_stale_temps
 from stylestudio.core.errors import StyleStudioError
+from stylestudio.core.output_names import IfExists
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o",
         "--output",
         help="output folder, or a pattern using {stem} {style} {ext} {index} "
-        "(default: next to each input as {stem}-{style}.{ext})",
+        "(format specs such as {index:03d} allowed; write {{ }} for literal braces; "
+        "default: next to each input as {stem}-{style}.{ext})",
     )
     p.add_argument("--strength", type=float, default=1.0, help="0 = original … 1 = full style")
     p.add_argument(
@@ -46,17 +50,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _validate(args: argparse.Namespace) -> None:
+def _validate(args: argparse.Namespace) -> OutputSpec:
+    """Check the options before any work; returns the parsed ``-o``."""
     if not 0.0 <= args.strength <= 1.0:
         raise StyleStudioError("--strength must be between 0 and 1.")
     if not 0.25 <= args.scale <= 4.0:
         raise StyleStudioError("--scale must be between 0.25 and 4.")
     if not 1 <= args.quality <= 100:
         raise StyleStudioError("--quality must be between 1 and 100.")
+    return parse_output(args.output)
+
+
+class _TempSweeper:
+    """Removes stale temp files (of killed runs) from each output folder before its first write."""
+
+    def __init__(self) -> None:
+        self._done: set[Path] = set()
+
+    def before_writing_into(self, folder: Path) -> None:
+        key = folder.absolute()
+        if key not in self._done:
+            self._done.add(key)
+            with contextlib.suppress(OSError):  # an unreadable folder: the write reports it
+                clean_stale_temps(folder)
 
 
 def run(args: argparse.Namespace) -> int:
-    _validate(args)
+    output = _validate(args)
     found = expand_inputs(args.inputs)
     failures: list[tuple[Path, str]] = list(found.missing)
     for path in found.ignored:
@@ -67,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         raise StyleStudioError("No images to stylise.")
 
     from stylestudio.core.engine import Engine, StylizeOptions
-    from stylestudio.core.imageio import load_image, save_image, unique_path
+    from stylestudio.core.imageio import load_image, save_image
 
     style = resolve_style(args.style)
     engine = Engine(device=args.device)
@@ -79,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         tile_size=args.tile,
     )
     protect = [p.resolve() for p in found.images]
+    if_exists = IfExists.REPLACE if args.overwrite else IfExists.NEW_NAME
+    sweeper = _TempSweeper()
     bar = ProgressLine()
     total = len(found.images)
     written = 0
@@ -94,13 +116,12 @@ def run(args: argparse.Namespace) -> int:
                 options,
                 progress=lambda f, _msg, label=label: bar.update(label, f),
             )
-            target = output_path(source, args.output, style.style_id, args.format, index)
-            if target.exists() and not args.overwrite:
-                target = unique_path(target)
+            target = output.path_for(source, style.style_id, args.format, index)
+            sweeper.before_writing_into(target.parent)
             alpha = image.alpha
             if alpha is not None and alpha.shape[:2] != result.image.shape[:2]:
                 alpha = None  # preview size differs; alpha cannot be reused
-            save_image(
+            target = save_image(
                 target,
                 result.image,
                 alpha=alpha,
@@ -108,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
                 exif=image.exif,
                 quality=args.quality,
                 protect=protect,
-                overwrite=True,
+                if_exists=if_exists,
             )
             written += 1
             notes = "; ".join(result.notes)
