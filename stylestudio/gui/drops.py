@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QDropEvent
 
+from stylestudio.core.atomic import is_temp_name
 from stylestudio.core.imageio import is_supported_image_path
 
 #: Safety net against dropping a whole disk: stop collecting after this many photos.
@@ -34,7 +35,8 @@ def _walk_folder(folder: Path) -> Iterable[Path]:
 def collect_image_paths(paths: Iterable[Path]) -> CollectedPaths:
     """Images among ``paths`` (folders searched recursively); everything else is ``skipped``.
 
-    Duplicates are dropped, order is kept (folder contents sorted by name).
+    Duplicates are dropped, order is kept (folder contents sorted by name). Unfinished writes
+    (``.tmp-*``, e.g. of a killed export) are left out altogether, even when dropped by name.
     """
     result = CollectedPaths()
     seen: set[Path] = set()
@@ -54,6 +56,8 @@ def collect_image_paths(paths: Iterable[Path]) -> CollectedPaths:
             result.truncated = True
             break
         path = Path(path)
+        if is_temp_name(path.name):  # folder walks skip them as hidden names already
+            continue
         if path.is_dir():
             for child in _walk_folder(path):
                 if len(result.images) >= MAX_COLLECTED:

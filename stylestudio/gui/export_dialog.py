@@ -129,13 +129,22 @@ class ExportDialog(QDialog):
             replace_existing=self.replace.isChecked(),
         )
 
+    def accept(self) -> None:
+        """Close with "Export" only when the settings are valid (also for Enter or a script)."""
+        if self._problem():
+            self._refresh()
+            return
+        super().accept()
+
     def _problem(self) -> str:
         if not self.folder.text().strip():
             return self.tr("Choose a folder to export to.")
         try:
             validate_pattern(self.pattern.text().strip() or DEFAULT_PATTERN)
-        except PatternError:
-            return self.tr("The file name pattern is not valid; use {stem}, {style}, {n}.")
+        except PatternError as exc:
+            # The translated summary, then the exact reason from the naming rules.
+            summary = self.tr("The file name pattern is not valid; use {stem}, {style}, {n}.")
+            return f"{summary}\n{exc}"
         return ""
 
     def _refresh(self) -> None:

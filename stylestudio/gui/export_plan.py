@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylestudio.core.output_names import IfExists, NamePattern, Placeholder, ValueKind
+from stylestudio.core.output_names import PatternError as PatternError  # re-exported
+
 FORMATS: dict[str, str] = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "tiff": ".tif"}
 LOSSY = frozenset({"jpeg", "webp"})
-PLACEHOLDERS = ("stem", "style", "n", "strength")
+#: {n} counts from 1 and is written 001, 002, ... unless a spec says otherwise ({n:d} → 1);
+#: {strength} is the strength in percent.
+PLACEHOLDERS = (
+    Placeholder("stem"),
+    Placeholder("style"),
+    Placeholder("n", ValueKind.NUMBER, default_spec="03d"),
+    Placeholder("strength", ValueKind.NUMBER),
+)
 DEFAULT_PATTERN = "{stem}-{style}"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-class PatternError(ValueError):
-    """The name pattern uses an unknown placeholder or is malformed (message is user-facing)."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,10 @@ class ExportSettings:
     def suffix(self) -> str:
         return FORMATS[self.format]
 
+    @property
+    def if_exists(self) -> IfExists:
+        return IfExists.REPLACE if self.replace_existing else IfExists.NEW_NAME
+
 
 def safe_name_part(text: str) -> str:
     """``text`` usable inside a file name on every platform."""
@@ -37,30 +46,26 @@ def safe_name_part(text: str) -> str:
     return cleaned or "_"
 
 
+def parse_pattern(pattern: str) -> NamePattern:
+    """The checked pattern; ``PatternError`` (one sentence) if it is malformed or unknown."""
+    return NamePattern(pattern, PLACEHOLDERS, "name pattern")
+
+
 def validate_pattern(pattern: str) -> None:
-    if not pattern.strip():
-        raise PatternError("The name pattern is empty.")
-    try:
-        fields = [name for _lit, name, _spec, _conv in string.Formatter().parse(pattern) if name]
-    except ValueError as exc:
-        raise PatternError(f"The name pattern is malformed: {exc}.") from None
-    unknown = [name for name in fields if name not in PLACEHOLDERS]
-    if unknown:
-        raise PatternError(f"Unknown placeholder {{{unknown[0]}}} in the name pattern.")
+    parse_pattern(pattern)
 
 
 def output_name(
     pattern: str, photo: Path, style_name: str, index: int, strength: float = 1.0
 ) -> str:
     """File name (without folder) for ``photo`` exported with ``pattern``; no suffix."""
-    validate_pattern(pattern)
-    values = {
-        "stem": photo.stem,
-        "style": safe_name_part(style_name),
-        "n": f"{index:03d}",
-        "strength": f"{round(strength * 100)}",
-    }
-    return safe_name_part(pattern.format(**values))
+    text = parse_pattern(pattern).render(
+        stem=photo.stem,
+        style=safe_name_part(style_name),
+        n=index,
+        strength=round(strength * 100),
+    )
+    return safe_name_part(text)
 
 
 def planned_path(

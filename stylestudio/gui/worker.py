@@ -9,6 +9,7 @@ Torch, the engine and the library are imported here, in the worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -464,6 +465,14 @@ class EngineWorker(QObject):
         if state.index >= len(job.photos):
             self._finish_export()
             return
+        if state.index == 0:
+            from stylestudio.core.atomic import clean_stale_temps
+
+            # Leftovers of an export into this folder that was killed (only provably stale ones:
+            # another window's or the CLI's write in progress is kept). An unreadable folder
+            # is reported by the first write instead.
+            with contextlib.suppress(OSError):
+                clean_stale_temps(job.settings.folder)
         photo = job.photos[state.index]
         state.index += 1
         self.exportProgress.emit(job.job_id, state.index - 1, len(job.photos), photo.name)
@@ -491,15 +500,25 @@ class EngineWorker(QObject):
         self.exportProgress.emit(job.job_id, state.index, len(job.photos), photo.name)
 
     def _export_one(self, job: ExportJob, photo: Path, index: int) -> Path:
-        from stylestudio.core.imageio import save_image, unique_path
+        from stylestudio.core.imageio import save_image
 
         if self._engine is None:
             raise StyleStudioError(
                 self._engine_error
                 or QCoreApplication.translate("EngineWorker", "The engine is not available.")
             )
-        loaded = self._photo(photo)
+        settings = job.settings
         adj = job.adjustments
+        # Name first: a bad pattern fails before any network run.
+        dest = planned_path(settings, photo, job.style_name, index, adj.strength)
+        protect = [p.resolve() for p in job.photos]
+        if dest.resolve() in protect:
+            raise ImageSaveError(
+                QCoreApplication.translate(
+                    "EngineWorker", "“{0}” would overwrite an original photo."
+                ).format(dest.name)
+            )
+        loaded = self._photo(photo)
         options = _stylize_options(adj)
         self.network_runs += 1
         result = self._engine.stylize(
@@ -509,18 +528,8 @@ class EngineWorker(QObject):
             cancel=lambda: self.shutting_down.is_set() or self._cancel_export_id >= job.job_id,
         )
         self.completed_runs += 1
-        settings = job.settings
-        dest = planned_path(settings, photo, job.style_name, index, adj.strength)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        protect = [p.resolve() for p in job.photos]
-        if dest.resolve() in protect:
-            raise ImageSaveError(
-                QCoreApplication.translate(
-                    "EngineWorker", "“{0}” would overwrite an original photo."
-                ).format(dest.name)
-            )
-        if dest.exists() and not settings.replace_existing:
-            dest = unique_path(dest)
+        # save_image creates the folder, claims a free name unless replacing, and reports
+        # write failures (permissions, full disk) as one sentence.
         return save_image(
             dest,
             result.image,
@@ -529,7 +538,7 @@ class EngineWorker(QObject):
             exif=loaded.exif,
             quality=settings.quality,
             protect=protect,
-            overwrite=settings.replace_existing,
+            if_exists=settings.if_exists,
         )
 
     def _finish_export(self) -> None:
