@@ -49,7 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--resume", action="store_true", help="continue the interrupted run of this name"
     )
-    p.add_argument("--run-dir", type=Path, help="folder for checkpoints (default: user cache)")
+    p.add_argument(
+        "--run-dir",
+        type=Path,
+        help="folder for checkpoints: a new or empty folder, or the folder of an earlier run "
+        "(default: user cache); a folder holding other files is refused",
+    )
     p.add_argument("--vgg-weights", type=Path, help="VGG19 weights file (.pth or .safetensors)")
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument(
@@ -88,11 +93,13 @@ class _Reporter:
     def __init__(self, resume: bool = False) -> None:
         self.line = ProgressLine()
         self.resume = resume
+        self.already_saved = False  # the resumed run had saved its style before it was stopped
 
     def __call__(self, event: object) -> None:
         from stylestudio.core.training import events
 
         if isinstance(event, events.Status):
+            self.line.done()
             print(event.message, file=sys.stderr)
         elif isinstance(event, events.Started):
             where = f" on {event.world_size} processes" if event.world_size > 1 else ""
@@ -111,6 +118,8 @@ class _Reporter:
             self.line.update("training", event.step / event.total, detail)
         elif isinstance(event, events.Failed | events.Finished | events.Cancelled):
             self.line.done()
+            if isinstance(event, events.Finished):
+                self.already_saved = event.already_saved
 
 
 def run(args: argparse.Namespace) -> int:
@@ -168,7 +177,9 @@ def run(args: argparse.Namespace) -> int:
             raise
     finally:
         distributed.teardown(context)
-    if record is not None:
+    if record is not None and reporter.already_saved:
+        print(f"The style {record.name!r} (id {record.id}) had already been saved; nothing to do.")
+    elif record is not None:
         seconds = float(record.manifest.training.get("time_s", 0.0))
         took = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
         print(f"Saved style {record.name!r} (id {record.id}) after {took} of training.")

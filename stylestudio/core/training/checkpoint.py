@@ -129,6 +129,11 @@ def save_checkpoint(
     return target
 
 
+def is_checkpoint_name(name: str) -> bool:
+    """Whether ``name`` is what ``save_checkpoint`` calls a checkpoint folder."""
+    return _NAME.fullmatch(name) is not None
+
+
 def list_checkpoints(run_dir: Path) -> list[CheckpointInfo]:
     """Complete checkpoints in ``run_dir``, oldest first (meta not read: empty)."""
     if not run_dir.is_dir():
@@ -184,9 +189,3 @@ def load_checkpoint(info: CheckpointInfo, trainer_step: TrainingStep) -> None:
             f"The training checkpoint in {info.path} does not fit these settings."
         ) from exc
     restore_rng(tensors)
-
-
-def remove_run_dir(run_dir: Path) -> None:
-    """Delete a run folder (after success, or when a cancelled run is not to be kept)."""
-    if run_dir.is_dir():
-        atomic.remove_dir_atomically(run_dir)

@@ -71,6 +71,8 @@ class Finished:
     steps: int
     elapsed_s: float
     training: dict[str, Any] = field(default_factory=dict)  # metadata stored with the style
+    #: The run had saved ``record`` before it was interrupted; resuming it saved nothing new.
+    already_saved: bool = False
 
 
 @dataclass(frozen=True)

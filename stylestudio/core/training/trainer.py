@@ -11,11 +11,20 @@ Typical use from a GUI (``run`` blocks, so it goes on a worker thread)::
 after a cancel (having reported ``Cancelled``) and ``StyleStudioError`` for problems the user can
 fix (having reported ``Failed`` with the same one-sentence message).
 
-Files: checkpoints go to ``run_dir`` (default ``user_cache_dir()/training/<name-slug>``). On
-success the style is added to the library in one atomic step and the run folder is deleted. On
-cancel no style is written; by default a checkpoint of the current step is kept so the run can be
-resumed later (``cancel(keep_checkpoint=False)`` deletes the run folder instead). After a failure or
-a killed process the last periodic checkpoint remains; ``resume_checkpoint=True`` continues from it.
+Before the first step every input is checked (name, description, images, run folder, library
+folder, VGG weights), so a run does not fail at its end; should the library still refuse the name
+then, the style is saved under a safe name and a ``Status`` says so.
+
+Files: checkpoints go to ``run_dir`` (default ``user_cache_dir()/training/<name-slug>``), a run
+folder marked as such (see ``run_folder``): a folder that holds other files is refused up front,
+and the trainer only ever deletes what it wrote there. On success the style is added to the library
+in one atomic step, then the run's files are deleted. On cancel no style is written; by default a
+checkpoint of the current step is kept so the run can be resumed later
+(``cancel(keep_checkpoint=False)`` deletes it instead). After a failure or a killed process the last
+checkpoint remains; ``resume_checkpoint=True`` continues from it. If the style could not be saved,
+the finished training is kept as a checkpoint and resuming saves it without training again. A run
+killed after saving its style but before cleaning up is recognised on resume (the style carries the
+run's id): the saved style is reported, not saved twice.
 """
 
 from __future__ import annotations
@@ -34,9 +43,14 @@ import torch
 from torch import nn
 
 from stylestudio import __version__
-from stylestudio.core.errors import CancelledError, StyleStudioError, TrainingError
+from stylestudio.core.errors import (
+    CancelledError,
+    StyleFormatError,
+    StyleStudioError,
+    TrainingError,
+)
 from stylestudio.core.training import checkpoint as ckpt
-from stylestudio.core.training import data, distributed
+from stylestudio.core.training import data, distributed, preflight, run_folder
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.events import (
     Cancelled,
@@ -132,16 +146,18 @@ class Trainer:
         self.style_images = list(style_images)
         self.content_images = content_images
         self.library = library
-        self.name = name.strip() or "My style"
+        self.name = preflight.style_name(name)
         self.start_from = start_from
         self.vgg_weights = vgg_weights
         self.on_event = on_event
         self.device_preference = device
         self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(self.name)
+        self._default_run_dir = run_dir is None
+        self._folder: run_folder.RunFolder | None = None  # claimed by rank 0 before step 1
         self.resume_checkpoint = resume_checkpoint
         self.feature_extractor = feature_extractor
         self.allow_download = allow_download
-        self.description = description
+        self.description = preflight.style_description(description)
         self._running = threading.Event()
         self._running.set()
         self._cancel = threading.Event()
@@ -204,10 +220,13 @@ class Trainer:
         except CancelledError:
             raise
         except StyleStudioError as exc:
+            self._drop_folder_without_checkpoints()
             self._emit_failure(str(exc))
             raise
         except Exception as exc:
             from stylestudio.core.engine.device import free_device_memory, is_out_of_memory
+
+            self._drop_folder_without_checkpoints()
 
             if is_out_of_memory(exc):
                 free_device_memory(device)
@@ -233,6 +252,69 @@ class Trainer:
         if self._cancel.is_set():
             self._emit(Cancelled(0, None))
             raise CancelledError("Training was cancelled.")
+
+    def _preflight(self) -> None:
+        """The checks that need the disk, before anything is read or written (the name and
+        description were checked on construction)."""
+        run_folder.inspect(self.run_dir)
+        if self.library is not None:
+            preflight.check_library_writable(self.library)
+        if self.feature_extractor is None:
+            preflight.check_vgg_weights_file(self.vgg_weights)
+
+    def _style_saved_by(self, run_id: str) -> StyleRecord | None:
+        if self.library is None:
+            return None
+        for record in self.library.list():
+            if not record.builtin and record.manifest.training.get("run_id") == run_id:
+                return record
+        return None
+
+    def _finished_earlier(self) -> StyleRecord | None:
+        """On resume: the style this run saved before it was killed (then cleans up), or None."""
+        marker = run_folder.read_marker(self.run_dir)
+        record = self._style_saved_by(marker.run_id) if marker is not None else None
+        if marker is None or record is None:
+            return None
+        from stylestudio.core import stylepack
+
+        try:
+            _, self.generator_state = stylepack.read_style(record.location)
+        except StyleStudioError as exc:  # damaged since: the run is resumed and saved afresh
+            log.warning("The style %s saved by this run is damaged: %s", record.location, exc)
+            return None
+        self._emit(
+            Status(
+                f"This run had already saved the style {record.name!r} (id {record.id}) before "
+                "it was interrupted; it is not saved again."
+            )
+        )
+        training = dict(record.manifest.training)
+        self.step_count = int(training.get("steps", 0))
+        if self._rank == 0:
+            self._folder = run_folder.RunFolder(self.run_dir, marker)
+            self._release_folder()
+        distributed.barrier()
+        elapsed = float(training.get("time_s", 0.0))
+        self._emit(Finished(record, self.step_count, elapsed, training, already_saved=True))
+        return record
+
+    def _release_folder(self) -> None:
+        """Delete the run's own files; a failure here must not fail a run whose style is saved."""
+        if self._folder is None:
+            return
+        try:
+            self._folder.release()
+        except OSError as exc:
+            log.warning("Could not remove the training files in %s: %s", self.run_dir, exc)
+
+    def _drop_folder_without_checkpoints(self) -> None:
+        """After a failure: a run folder with nothing to resume from is not left behind."""
+        try:
+            if self._folder is not None and not self._folder.has_checkpoints():
+                self._release_folder()
+        except OSError:
+            log.exception("could not check the run folder %s", self.run_dir)
 
     def _load_inputs(self) -> tuple[list[data.SourceImage], list[data.SourceImage], list[str]]:
         cfg = self.config
@@ -286,6 +368,11 @@ class Trainer:
         cfg = self.config
         started_at = time.monotonic()
         world_size, rank = distributed.world()
+        self._preflight()
+        if self.resume_checkpoint:
+            earlier = self._finished_earlier()
+            if earlier is not None:
+                return earlier
         self._emit(Status("Reading the images…"))
         styles, contents, notes = self._load_inputs()
         self._stop_if_cancelled()
@@ -381,9 +468,12 @@ class Trainer:
             if keep and step > last_saved:
                 self._save(step_obj, step, {**meta, "elapsed_s": elapsed})
             distributed.barrier()
-            if rank == 0 and not keep:
-                ckpt.remove_run_dir(self.run_dir)
-            self._emit(Cancelled(step, self.run_dir if keep else None))
+            kept = False
+            if rank == 0 and self._folder is not None:
+                kept = keep and self._folder.has_checkpoints()
+                if not kept:
+                    self._release_folder()
+            self._emit(Cancelled(step, self.run_dir if kept else None))
             raise CancelledError("Training was cancelled.")
 
         self.generator_state = step_obj.generator_state_dict()
@@ -392,8 +482,12 @@ class Trainer:
         record = None
         if rank == 0:
             if self.library is not None:
-                record = self._save_style(step_obj, contents, training)
-            ckpt.remove_run_dir(self.run_dir)
+                try:
+                    record = self._save_style(step_obj, contents, training)
+                except StyleStudioError as exc:
+                    final = {**meta, "elapsed_s": elapsed}
+                    raise self._kept_for_later(step_obj, step, last_saved, final, exc) from exc
+            self._release_folder()
         distributed.barrier()
         self._emit(Finished(record, step, elapsed, training))
         return record
@@ -401,18 +495,17 @@ class Trainer:
     def _prepare_run_dir(
         self, step_obj: TrainingStep, fingerprint: dict[str, Any], rank: int
     ) -> tuple[int, float]:
-        """Load the checkpoint to resume from, or clear old ones; (start step, elapsed)."""
+        """Claim the run folder and load the checkpoint to resume from; (start step, elapsed)."""
         if rank == 0:
-            from stylestudio.core.atomic import clean_stale_temps
-
-            clean_stale_temps(self.run_dir)  # leftovers of a checkpoint write that was killed
+            self._folder = run_folder.RunFolder.claim(
+                self.run_dir,
+                self.name,
+                fresh=not self.resume_checkpoint,
+                ours_by_default=self._default_run_dir,
+            )
         distributed.barrier()
         latest = ckpt.latest_checkpoint(self.run_dir) if self.resume_checkpoint else None
         if latest is None:
-            if rank == 0:
-                for old in ckpt.list_checkpoints(self.run_dir):
-                    ckpt.remove_run_dir(old.path)
-            distributed.barrier()
             return 0, 0.0
         meta = latest.meta
         if meta.get("config_key") != self.config.resume_key():
@@ -437,6 +530,32 @@ class Trainer:
             path = ckpt.save_checkpoint(self.run_dir, step, step_obj, meta)
             self._emit(Checkpointed(step, path))
 
+    def _kept_for_later(
+        self,
+        step_obj: TrainingStep,
+        step: int,
+        last_saved: int,
+        meta: dict[str, Any],
+        error: StyleStudioError,
+    ) -> TrainingError:
+        """The style could not be saved: keep the finished training as a checkpoint (resuming
+        then saves it without training again) and say where it is."""
+        if step > last_saved:
+            try:
+                self._save(step_obj, step, meta)
+            except StyleStudioError:
+                log.exception("could not keep the finished training in %s", self.run_dir)
+        latest = ckpt.list_checkpoints(self.run_dir)
+        reason = str(error).rstrip(".")
+        where = self.run_dir
+        if latest and latest[-1].step >= step:
+            keep = f"the finished training is kept in {where}: resume the run to save it"
+        elif latest:
+            keep = f"the run can be resumed from step {latest[-1].step}, kept in {where}"
+        else:
+            keep = "no checkpoint could be kept"
+        return TrainingError(f"The trained style could not be saved ({reason}); {keep}.")
+
     @staticmethod
     def _preview_pairs(
         step_obj: TrainingStep, samples: torch.Tensor
@@ -453,7 +572,7 @@ class Trainer:
         device: torch.device,
         world_size: int,
     ) -> dict[str, Any]:
-        return {
+        meta: dict[str, Any] = {
             "trainer": f"StyleStudio {__version__}",
             "settings": self.config.to_dict(),
             "steps": self.step_count,
@@ -466,6 +585,9 @@ class Trainer:
             ],
             "content_images": {"count": len(contents), "sha256": [c.sha256 for c in contents]},
         }
+        if self._folder is not None:
+            meta["run_id"] = self._folder.run_id  # lets a resumed run find the style it saved
+        return meta
 
     def _save_style(
         self,
@@ -480,12 +602,30 @@ class Trainer:
 
         thumb = step_obj.stylize(data.preview_samples(contents, THUMBNAIL_SIZE, count=1))
         thumbnail = Image.fromarray(to_uint8(data.to_array(thumb[0])), "RGB")
-        return self.library.add(
-            self.name,
-            self.generator_state,
-            architecture=ARCHITECTURE_NAME,
-            params=step_obj.G.config.to_dict(),
-            thumbnail=thumbnail,
-            training=training,
-            description=self.description,
-        )
+        names = list(dict.fromkeys([self.name, preflight.fallback_name(self.name)]))
+        names += [] if preflight.DEFAULT_NAME in names else [preflight.DEFAULT_NAME]
+        refused: StyleFormatError | None = None
+        for name in names:
+            try:
+                record = self.library.add(
+                    name,
+                    self.generator_state,
+                    architecture=ARCHITECTURE_NAME,
+                    params=step_obj.G.config.to_dict(),
+                    thumbnail=thumbnail,
+                    training=training,
+                    description=self.description,
+                )
+            except StyleFormatError as exc:  # the name: never a reason to lose the training
+                refused = refused or exc
+                continue
+            if refused is not None:
+                self._emit(
+                    Status(
+                        f"The library refused the name {self.name!r} "
+                        f"({str(refused).rstrip('.')}); the style was saved as {record.name!r}."
+                    )
+                )
+            return record
+        assert refused is not None
+        raise refused

@@ -6,12 +6,12 @@ import logging
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWizardPage
 
+from stylestudio.core.errors import StyleFormatError
+from stylestudio.core.stylepack import MAX_NAME_LENGTH, MAX_TEXT_LENGTH, clean_name
 from stylestudio.gui.wizard.controller import training_runs
 from stylestudio.gui.wizard.state import WizardState
 
 log = logging.getLogger(__name__)
-
-MAX_NAME = 80
 
 
 class NamePage(QWizardPage):
@@ -26,9 +26,10 @@ class NamePage(QWizardPage):
             )
         )
         self.name_edit = QLineEdit()
-        self.name_edit.setMaxLength(MAX_NAME)
+        self.name_edit.setMaxLength(MAX_NAME_LENGTH)
         self.name_edit.setPlaceholderText(self.tr("e.g. Watercolour sketches"))
         self.description_edit = QLineEdit()
+        self.description_edit.setMaxLength(MAX_TEXT_LENGTH)
         self.description_edit.setPlaceholderText(self.tr("Optional"))
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -60,19 +61,35 @@ class NamePage(QWizardPage):
                 log.exception("could not list the styles")
         return self._names
 
+    def _name_problem(self) -> str:
+        """Why the library would refuse the name (checked here, not after the training)."""
+        text = self.name_edit.text()
+        if not text.strip():
+            return ""
+        try:
+            clean_name(text)
+        except StyleFormatError as exc:
+            return str(exc)
+        return ""
+
     def _name_changed(self, text: str) -> None:
-        taken = text.strip().casefold() in self._existing_names()
-        self.note.setText(
-            self.tr("You already have a style with this name; the new one will be added beside it.")
-            if taken
-            else ""
-        )
+        problem = self._name_problem()
+        if problem:
+            self.note.setText(problem)
+        elif text.strip().casefold() in self._existing_names():
+            self.note.setText(
+                self.tr(
+                    "You already have a style with this name; the new one will be added beside it."
+                )
+            )
+        else:
+            self.note.setText("")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return bool(self.name_edit.text().strip())
+        return bool(self.name_edit.text().strip()) and not self._name_problem()
 
     def validatePage(self) -> bool:
         self.state.name = self.name_edit.text().strip()
         self.state.description = self.description_edit.text().strip()
-        return bool(self.state.name)
+        return self.isComplete()
