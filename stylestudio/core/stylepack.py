@@ -9,8 +9,8 @@ A style is a folder (or a single ``.stylepack`` zip of the same three files)::
 Style files come from strangers, so reading is defensive: the manifest is validated strictly,
 zips are checked member by member (paths, links, encryption, declared and actual sizes) before
 anything is read, the weights' checksum and every tensor's name, shape and dtype are checked
-against the declared architecture before a model is built, and nothing is ever unpickled:
-weights are parsed only by safetensors.
+against the declared architecture before a model is built, every value must be finite (no NaN or
+infinity), and nothing is ever unpickled: weights are parsed only by safetensors.
 """
 
 from __future__ import annotations
@@ -567,6 +567,30 @@ def check_tensors(
             raise _fail(f"{source}: tensor {name!r} has dtype {have_dtype}, expected {want_code}.")
 
 
+def check_finite(tensors: Mapping[str, torch.Tensor], source: str) -> None:
+    """Refuse NaN or infinite weights: a model with them turns every photo into flat grey."""
+    import torch
+
+    for name in sorted(tensors):
+        tensor = tensors[name]
+        if not tensor.is_floating_point():
+            continue
+        finite = torch.isfinite(tensor)
+        if bool(finite.all()):
+            continue
+        nan = int(torch.isnan(tensor).sum())
+        infinite = int((~finite).sum()) - nan
+        found = " and ".join(
+            text
+            for count, text in ((nan, f"{nan} NaN"), (infinite, f"{infinite} infinite"))
+            if count
+        )
+        raise _fail(
+            f"{source}: tensor {name!r} contains {found} value{'s' if nan + infinite > 1 else ''}; "
+            "the weights are damaged and cannot be used."
+        )
+
+
 def check_thumbnail(data: bytes, source: str) -> tuple[int, int]:
     """Decode ``thumbnail.png`` fully; it must be a PNG of at most 4096 px per side."""
     from PIL import Image
@@ -621,6 +645,7 @@ def validate_style_files(files: StyleFiles) -> tuple[StyleManifest, dict[str, to
         raise _fail(f"{source}: {WEIGHTS_FILE} could not be read ({exc}).") from None
     loaded = {k: (tuple(v.shape), _torch_dtype_code(v.dtype)) for k, v in tensors.items()}
     check_tensors(loaded, expected, source)
+    check_finite(tensors, f"{source} (style {manifest.name!r})")
     return manifest, tensors
 
 
@@ -668,6 +693,7 @@ def serialize_weights(
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
     actual = {k: (tuple(v.shape), _torch_dtype_code(v.dtype)) for k, v in tensors.items()}
     check_tensors(actual, expected, f"Style {manifest.name!r}")
+    check_finite(tensors, f"Style {manifest.name!r}")
     data = safetensors.torch.save(tensors)
     return data, hashlib.sha256(data).hexdigest()
 
@@ -677,8 +703,9 @@ def write_files_to_folder(
 ) -> Path:
     """Write ``files`` into a temp folder in ``parent`` and publish it as ``parent/style_id``.
 
-    Either the complete folder appears or nothing does (a crash leaves only a ``.tmp-*``
-    folder, which the library cleans). StyleLibraryError if the target exists or on disk errors.
+    Either the complete folder appears, by one rename, or nothing does (a crash leaves only a
+    ``.tmp-*`` folder, which the library removes once this process has ended; only its owner
+    removes it before). StyleLibraryError if the target exists or on disk errors.
     """
     target = parent / style_id
     taken = exists_message or f"A style with id {style_id!r} already exists in {parent}."
