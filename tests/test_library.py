@@ -18,7 +18,7 @@ from PIL import Image
 import stylestudio
 from stylestudio.core import stylepack
 from stylestudio.core.errors import StyleFormatError, StyleLibraryError, StyleNotFoundError
-from stylestudio.core.library import StyleLibrary, StyleRecord
+from stylestudio.core.library import LOCK_FILE, StyleLibrary, StyleRecord
 from stylestudio.core.models.generator import ARCHITECTURE_NAME, Generator, GeneratorConfig
 from tests.conftest import dead_process_temp_name
 
@@ -35,6 +35,11 @@ def add(library: StyleLibrary, name: str, seed: int = 0, **kwargs: object) -> St
     return library.add(
         name, tiny_state(seed), architecture=ARCHITECTURE_NAME, params=TINY.to_dict(), **kwargs
     )
+
+
+def entries(folder: Path) -> list[str]:
+    """What is in ``folder`` apart from the library's lock file."""
+    return sorted(p.name for p in folder.iterdir() if p.name != LOCK_FILE)
 
 
 def temps(folder: Path) -> list[str]:
@@ -129,7 +134,7 @@ def test_export_import_round_trip_and_dedupe(dirs: dict[str, Path]) -> None:
 
     again = target.import_pack(pack)  # already installed
     assert again == imported
-    assert [p.name for p in (dirs["tmp"] / "other-user").iterdir()] == [record.id]
+    assert entries(dirs["tmp"] / "other-user") == [record.id]
 
 
 def test_import_id_collision_with_different_weights(dirs: dict[str, Path]) -> None:
@@ -230,7 +235,7 @@ def test_builtin_styles_are_read_only(dirs: dict[str, Path]) -> None:
     # Built-ins can be exported, and importing the export is recognised as already installed.
     pack = library.export_pack("classic", dirs["tmp"] / "classic")
     assert library.import_pack(pack).builtin
-    assert not dirs["user"].exists() or list(dirs["user"].iterdir()) == []
+    assert not dirs["user"].exists() or entries(dirs["user"]) == []
 
 
 def test_invalid_folders_are_skipped_with_a_warning(

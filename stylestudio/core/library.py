@@ -1,9 +1,18 @@
 """The style library: read-only built-in styles plus the user's own, one folder per style.
 
 User styles live in ``paths.user_styles_dir()/<id>/``. Every change is atomic: new styles are
-written into a ``.tmp-*`` folder and renamed into place, renames replace ``style.json`` with
+written into a ``.tmp-*`` folder and published by one rename, renames replace ``style.json`` with
 ``os.replace``, deletions rename the folder away before removing it. A crash therefore leaves the
-old state or the new one plus, at worst, ``.tmp-*`` leftovers, which ``list()`` removes.
+old state or the new one plus, at worst, ``.tmp-*`` leftovers, which ``list()`` removes once their
+owner process has ended (never while it may still be writing them).
+
+Several processes may use one library at once (two app windows, the CLI beside the app). Changes
+(import, add, rename, delete) hold a lock file in the library folder (``.lock``, see
+``interprocess_lock``) while they look at the library and publish; listing takes no lock, since
+it only ever sees complete folders. A folder that is not a usable style but blocks the id of a
+style being imported (a half-published folder left by an older version, or damaged weights) is
+healed: removed if it holds nothing worth keeping, otherwise moved aside to a hidden
+``.set-aside-*`` folder, so that no re-import is blocked for good and nothing is lost.
 
 ``list()`` is cheap: parsed manifests are cached per folder and re-read only when the folder or
 its ``style.json`` changes (mtime, size, inode). Listing does not verify weights; loading a style
@@ -12,16 +21,19 @@ its ``style.json`` changes (mtime, size, inode). Listing does not verify weights
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+import secrets
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stylestudio.core import atomic, paths, stylepack
+from stylestudio.core import atomic, interprocess_lock, paths, stylepack
 from stylestudio.core.errors import (
     StyleFormatError,
     StyleLibraryError,
@@ -36,11 +48,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Serialises library changes and temp cleaning in this process (all StyleLibrary instances),
-#: so that list() never removes the temp folder of an import running in another thread.
-_LOCK = threading.RLock()
+#: The lock file in the user style folder; hidden, so listings skip it. It is never removed.
+LOCK_FILE = ".lock"
+#: Prefix of the hidden folders that damaged styles are moved to (kept, never cleaned up).
+SET_ASIDE_PREFIX = ".set-aside-"
 
 _StatKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class LibraryConfig:
+    """Tunables of the library's cross-process safety."""
+
+    lock: interprocess_lock.LockConfig = field(default_factory=interprocess_lock.LockConfig)
+    #: A folder that changed less than this many seconds ago may still be being copied in by
+    #: another program, so it is not healed yet.
+    settle_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -83,18 +106,43 @@ def _stat_key(folder: Path) -> _StatKey:
 class StyleLibrary:
     """Lists, finds, imports, exports, renames, deletes and adds styles."""
 
-    def __init__(self, user_dir: Path | None = None, builtin_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        user_dir: Path | None = None,
+        builtin_dir: Path | None = None,
+        config: LibraryConfig | None = None,
+    ) -> None:
         self.user_dir = Path(user_dir) if user_dir is not None else paths.user_styles_dir()
         self.builtin_dir = (
             Path(builtin_dir) if builtin_dir is not None else paths.builtin_styles_dir()
         )
+        self.config = config or LibraryConfig()
         self._cache: dict[Path, tuple[_StatKey, StyleRecord | None]] = {}
+        self._cache_lock = threading.RLock()  # this instance's cache, shared by its threads
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Hold the library's lock against other threads and processes while changing it."""
+        lock = interprocess_lock.lock_for(self.user_dir / LOCK_FILE, self.config.lock)
+        try:
+            lock.acquire(self.config.lock.timeout_s)
+        except interprocess_lock.LockTimeout:
+            raise StyleLibraryError(
+                "The style library is busy: another StyleStudio window or command is changing "
+                "it. Please try again in a moment."
+            ) from None
+        except OSError as exc:
+            raise StyleLibraryError(atomic.describe_os_error(exc, self.user_dir)) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     # ---------------------------------------------------------------------------------- reading
 
     def list(self) -> list[StyleRecord]:
         """Built-in styles, then user styles, each sorted by name; invalid folders are skipped."""
-        with _LOCK:
+        with self._cache_lock:
             try:
                 atomic.clean_stale_temps(self.user_dir)
             except OSError as exc:
@@ -172,13 +220,16 @@ class StyleLibrary:
                 manifest, folder, builtin, thumbnail if thumbnail.is_file() else None
             )
         except StyleStudioError as exc:
+            if not folder.exists():
+                return None  # deleted by another process while we read it: nothing to report
             log.warning("Skipping invalid style folder %s: %s", folder, exc)
         self._cache[folder] = (key, record)
         return record
 
     def _fresh_record(self, folder: Path) -> StyleRecord:
-        self._cache.pop(folder, None)
-        record = self._record_for(folder, builtin=False)
+        with self._cache_lock:
+            self._cache.pop(folder, None)
+            record = self._record_for(folder, builtin=False)
         if record is None:
             raise StyleLibraryError(f"The style in {folder} could not be read back after writing.")
         return record
@@ -212,20 +263,27 @@ class StyleLibrary:
         """Install a ``.stylepack`` (or style folder) after validating it completely.
 
         Importing a style that is already installed (same id and weights) returns the installed
-        record; a different style with a taken id is installed under a fresh id.
+        record; a different style with a taken id is installed under a fresh id. A user folder
+        that holds no usable style but blocks the id (half-published, or the same style with
+        damaged weights) is healed first (see :meth:`_clear_blocker`).
         """
         files = stylepack.read_style_files(pack)
         manifest, _ = stylepack.validate_style_files(files)
-        with _LOCK:
+        with self._changing():
             records = self.list()
             existing = next((r for r in records if r.id == manifest.id), None)
-            if existing is not None:
-                if existing.manifest.weights_sha256 == manifest.weights_sha256 and self._intact(
-                    existing
-                ):
+            if existing is not None and existing.manifest.weights_sha256 == manifest.weights_sha256:
+                if self._intact(existing):
                     log.info("Style %r is already installed.", existing.id)
                     return existing
+                if not existing.builtin:  # our own copy, damaged: replace it
+                    self._clear_blocker(existing.location)
+                    records.remove(existing)
+                    existing = None
+            if existing is not None:
                 manifest = dataclasses.replace(manifest, id=self._unique_id(manifest.name, records))
+            elif os.path.lexists(self.user_dir / manifest.id):
+                self._clear_blocker(self.user_dir / manifest.id)  # not a valid style folder
             manifest = dataclasses.replace(manifest, name=self._unique_name(manifest.name, records))
             content = {
                 MANIFEST_FILE: manifest.to_json().encode("utf-8"),
@@ -233,9 +291,59 @@ class StyleLibrary:
             }
             if files.thumbnail is not None:
                 content[THUMBNAIL_FILE] = files.thumbnail
-            self.user_dir.mkdir(parents=True, exist_ok=True)
             folder = stylepack.write_files_to_folder(self.user_dir, manifest.id, content)
             return self._fresh_record(folder)
+
+    def _clear_blocker(self, entry: Path) -> None:
+        """Make room at ``entry``, which holds no usable style but blocks that id (lock held).
+
+        What an interrupted publication leaves (a real folder with no weights, only a thumbnail,
+        a manifest or dead processes' temps) is removed: nothing in it could be used again.
+        Anything else (weights that fail their checks, other files, a link) is moved aside to a
+        hidden ``.set-aside-*`` sibling, untouched. An entry that changed moments ago may still
+        be being copied in by another program and is left alone for now.
+        """
+        if self._recently_changed(entry):
+            raise StyleLibraryError(
+                f"The style folder {entry} is incomplete and was changed moments ago (is it still "
+                "being copied?); please try again in a minute."
+            )
+        try:
+            if _holds_only_leftovers(entry):
+                atomic.remove_dir_atomically(entry)
+                log.warning("Removed the incomplete style folder %s (it held no weights).", entry)
+            else:
+                stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+                aside = entry.with_name(
+                    f"{SET_ASIDE_PREFIX}{entry.name}-{stamp}-{secrets.token_hex(3)}"
+                )
+                os.rename(entry, aside)
+                log.warning(
+                    "Moved the damaged style folder %s aside to %s (nothing was deleted).",
+                    entry,
+                    aside,
+                )
+        except OSError as exc:
+            raise StyleLibraryError(
+                f"The damaged style folder {entry} is in the way and could not be moved aside: "
+                f"{exc.strerror or exc}."
+            ) from None
+        with self._cache_lock:
+            self._cache.pop(entry, None)
+
+    def _recently_changed(self, entry: Path) -> bool:
+        """Whether ``entry`` or anything directly in it was modified within ``settle_s``.
+
+        Times far in the future (a skewed clock) do not count, so they cannot block for ever.
+        """
+        try:
+            times = [entry.lstat().st_mtime]
+            if entry.is_dir() and not entry.is_symlink():
+                times += [child.lstat().st_mtime for child in entry.iterdir()]
+        except OSError:
+            return False
+        now = time.time()
+        return any(abs(now - mtime) < self.config.settle_s for mtime in times)
 
     @staticmethod
     def _intact(record: StyleRecord) -> bool:
@@ -260,7 +368,7 @@ class StyleLibrary:
 
     def rename(self, style_id: str, new_name: str) -> StyleRecord:
         """Give a user style a new display name (its id and folder stay the same)."""
-        with _LOCK:
+        with self._changing():
             record = self._by_id(style_id)
             if record.builtin:
                 raise StyleLibraryError(f"The built-in style {record.name!r} cannot be renamed.")
@@ -278,7 +386,7 @@ class StyleLibrary:
 
     def delete(self, style_id: str) -> None:
         """Remove a user style; built-in styles cannot be deleted."""
-        with _LOCK:
+        with self._changing():
             record = self._by_id(style_id)
             if record.builtin:
                 raise StyleLibraryError(f"The built-in style {record.name!r} cannot be deleted.")
@@ -288,7 +396,8 @@ class StyleLibrary:
                 raise StyleLibraryError(
                     f"Could not delete the style {record.name!r}: {exc.strerror or exc}."
                 ) from None
-            self._cache.pop(record.location, None)
+            with self._cache_lock:
+                self._cache.pop(record.location, None)
 
     def add(
         self,
@@ -305,7 +414,7 @@ class StyleLibrary:
     ) -> StyleRecord:
         """Save freshly trained weights as a new user style with a new unique id."""
         name = stylepack.clean_name(name)
-        with _LOCK:
+        with self._changing():
             records = self.list()
             manifest = StyleManifest(
                 id=self._unique_id(name, records),
@@ -320,6 +429,20 @@ class StyleLibrary:
                 description=description,
                 training=dict(training or {}),
             )
-            self.user_dir.mkdir(parents=True, exist_ok=True)
             folder = stylepack.write_style_folder(self.user_dir, manifest, state_dict, thumbnail)
             return self._fresh_record(folder)
+
+
+def _holds_only_leftovers(entry: Path) -> bool:
+    """True for a real folder without weights holding only a manifest, a thumbnail or temps of
+    ended processes: the remains of an interrupted publication, with nothing worth keeping."""
+    if entry.is_symlink() or not entry.is_dir():
+        return False
+    for child in entry.iterdir():
+        if atomic.is_stale_temp(child.name):
+            continue
+        if child.name not in (MANIFEST_FILE, THUMBNAIL_FILE):
+            return False
+        if child.is_symlink() or not child.is_file():
+            return False
+    return True
