@@ -19,17 +19,48 @@ from stylestudio.core.models.norm import StatsInstanceNorm
 ARCHITECTURE_NAME = "stylestudio.generator.v1"
 
 
+_WIDTHS = ("mid_channels", "deep_channels", "out_channels")
+
+
 @dataclass(frozen=True)
 class GeneratorConfig:
+    """Channel widths and depth. The width at each resolution can be set on its own.
+
+    ``base_channels`` is the first (full-resolution) encoder layer. ``mid_channels`` (1/2
+    resolution, encoder and decoder), ``deep_channels`` (1/4 resolution: the residual blocks) and
+    ``out_channels`` (the full-resolution decoder layer before the head) default, when 0, to 2×,
+    4× and 1× ``base_channels``: the original layout, which every v1 style uses. Slim layouts
+    taper the full-resolution decoder (where a conv costs 16× as much per channel as at 1/4).
+    """
+
     base_channels: int = 32
     residual_blocks: int = 5
+    mid_channels: int = 0
+    deep_channels: int = 0
+    out_channels: int = 0
+
+    @property
+    def widths(self) -> tuple[int, int, int, int]:
+        """(full-res encoder, 1/2 res, 1/4 res, full-res decoder) channel counts."""
+        c = self.base_channels
+        return (
+            c,
+            self.mid_channels or 2 * c,
+            self.deep_channels or 4 * c,
+            self.out_channels or c,
+        )
 
     def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+        """The parameters; widths left at their default are omitted (old manifests unchanged)."""
+        data = asdict(self)
+        for name in _WIDTHS:
+            if not data[name]:
+                del data[name]
+        return data
 
     @classmethod
     def from_dict(cls, params: dict[str, object]) -> GeneratorConfig:
-        known = {"base_channels", "residual_blocks"}
+        known = {"base_channels", "residual_blocks", *_WIDTHS}
         unknown = set(params) - known
         if unknown:
             raise ValueError(f"unknown generator parameter(s): {', '.join(sorted(unknown))}")
@@ -41,6 +72,8 @@ class GeneratorConfig:
         config = cls(**params)  # type: ignore[arg-type]
         if not 4 <= config.base_channels <= 256 or not 0 <= config.residual_blocks <= 32:
             raise ValueError("generator parameters out of range")
+        if any(not (getattr(config, n) == 0 or 4 <= getattr(config, n) <= 1024) for n in _WIDTHS):
+            raise ValueError("generator channel widths out of range")
         return config
 
 
@@ -97,15 +130,15 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config or GeneratorConfig()
         self.receptive_radius = 16 + 8 * self.config.residual_blocks
-        c = self.config.base_channels
+        first, mid, deep, last = self.config.widths
         self.encoder = nn.Sequential(
-            ConvNormAct(3, c, 9), ConvNormAct(c, 2 * c, 3, 2), ConvNormAct(2 * c, 4 * c, 3, 2)
+            ConvNormAct(3, first, 9), ConvNormAct(first, mid, 3, 2), ConvNormAct(mid, deep, 3, 2)
         )
         self.residuals = nn.Sequential(
-            *[ResidualBlock(4 * c) for _ in range(self.config.residual_blocks)]
+            *[ResidualBlock(deep) for _ in range(self.config.residual_blocks)]
         )
-        self.decoder = nn.Sequential(UpsampleConv(4 * c, 2 * c), UpsampleConv(2 * c, c))
-        self.head = nn.Sequential(nn.ReflectionPad2d(4), nn.Conv2d(c, 3, 9))
+        self.decoder = nn.Sequential(UpsampleConv(deep, mid), UpsampleConv(mid, last))
+        self.head = nn.Sequential(nn.ReflectionPad2d(4), nn.Conv2d(last, 3, 9))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]

@@ -25,8 +25,9 @@ RESUME_FREE_FIELDS = frozenset({"steps", "checkpoint_every", "preview_every", "p
 class TrainingConfig:
     """Everything that decides how a style is learned.
 
-    Loss weights assume VGG features of ImageNet-normalised input, Gram matrices divided by
-    C*H*W and mean-squared errors; ``tv`` is the mean squared difference of neighbouring pixels.
+    The content and style losses are relative errors (see ``losses``), so their weights do not
+    depend on the VGG weights file or on a layer's activation scale; ``tv`` is the mean squared
+    difference of neighbouring pixels.
     """
 
     steps: int = 4000
@@ -39,8 +40,8 @@ class TrainingConfig:
     lr_g: float = 1e-3
     lr_d: float = 2e-4
     content_weight: float = 1.0
-    style_weight: float = 1e5
-    tv_weight: float = 1.0
+    style_weight: float = 5.0
+    tv_weight: float = 10.0
     adversarial_weight: float = 0.05
     use_content: bool = True
     use_style: bool = True

@@ -1,4 +1,10 @@
-"""Loss terms: VGG content, multi-layer Gram style, total variation, adversarial (hinge / LSGAN)."""
+"""Loss terms: VGG content, multi-layer Gram style, total variation, adversarial (hinge / LSGAN).
+
+The content and style terms are *relative* errors: each is divided by the squared norm of its
+target. Scaling every feature map by a constant (VGG weights that output activations / 255, or
+a layer that is simply larger than another) leaves them unchanged, so one set of loss weights
+serves any VGG19 weights file and every layer counts alike.
+"""
 
 from __future__ import annotations
 
@@ -15,22 +21,37 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
 
 
+_TINY = 1e-30
+
+
+def relative_error(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``‖output − target‖² / ‖target‖²`` per batch item (dims after the first), averaged."""
+    out, tgt = output.float().flatten(1), target.float().flatten(1)
+    num = (out - tgt).pow(2).sum(dim=1)
+    den = tgt.pow(2).sum(dim=1).clamp_min(_TINY)
+    return (num / den).mean()
+
+
 def content_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return F.mse_loss(output.float(), target.float())
+    """Relative feature error ``‖F(x) − F(c)‖² / ‖F(c)‖²`` (0 = same features)."""
+    return relative_error(output, target)
 
 
 def style_loss(
     features: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor]
 ) -> torch.Tensor:
-    """Sum over layers of the MSE between each image's Gram matrix and the target ``(C, C)``."""
+    """Mean over layers of the relative Gram error ``‖G(x) − G(s)‖² / ‖G(s)‖²``.
+
+    ``targets`` holds one ``(C, C)`` Gram matrix per layer (or ``(N, C, C)``: one per image).
+    """
     total = None
     for layer, target in targets.items():
         gram = gram_matrix(features[layer])
-        term = F.mse_loss(gram, target.unsqueeze(0).expand_as(gram))
+        term = relative_error(gram, target.expand_as(gram))
         total = term if total is None else total + term
     if total is None:
         raise ValueError("no style layers")
-    return total
+    return total / len(targets)
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
