@@ -386,7 +386,7 @@ def test_training_from_an_existing_style_starts_from_its_weights(tmp_path):
     first = make_trainer(tmp_path, tiny_config(steps=1), library=library, name="Base").run()
     _, tensors = read_style(first.location)
     # The generator's size comes from the style, not from the config (16 channels here).
-    cfg = tiny_config(steps=1, lr_g=1e-6, lr_d=1e-6, generator_channels=16)
+    cfg = tiny_config(steps=1, lr_g=1e-6, lr_d=1e-6, lr_norm=1e-6, generator_channels=16)
     for start in (first, first.id, first.location):
         trainer = make_trainer(tmp_path, cfg, library=library, start_from=start)
         trainer.run()

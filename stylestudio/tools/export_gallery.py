@@ -13,6 +13,7 @@ device, torch version, and the practice photos with their hashes).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -39,6 +40,9 @@ GALLERY_NAMES: dict[str, tuple[str, str]] = {
     "turner-shipwreck-of-the-minotaur": ("turner-storm", "Turner Storm"),
     "van-gogh-starry-night-over-the-rhone": ("rhone-night", "Night on the Rhône"),
 }
+
+
+BASE_MODEL_ID = "stylestudio-base-1"
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     from stylestudio.core.imageio import load_image, to_uint8
     from stylestudio.core.models.generator import ARCHITECTURE_NAME, Generator, GeneratorConfig
     from stylestudio.core.stylepack import StyleManifest, utc_now_iso, write_style_folder
-    from stylestudio.core.training import data
+    from stylestudio.core.training import data, warm_start
     from stylestudio.core.training import multistyle as ms
 
     meta = json.loads((args.state / ms.META_FILE).read_text(encoding="utf-8"))
@@ -111,7 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     photo = data.preview_samples([data.SourceImage("t", "", (0, 0), photo)], 256, count=1)
 
     runs = meta.get("runs", [])
+    digest = hashlib.sha256()
+    for name in sorted(shared):
+        if name not in bank.names:
+            digest.update(name.encode())
+            digest.update(shared[name].detach().float().contiguous().numpy().tobytes())
     training_record = {
+        warm_start.BASE_MODEL_KEY: {
+            "id": BASE_MODEL_ID,
+            "shared_weights_sha256": digest.hexdigest(),
+            "note": "a member of the base family: new styles may start from it",
+        },
         "method": (
             "multi-style GAN base model (shared convolutions, one set of instance-norm "
             "parameters per painting; PatchGAN + VGG19 content + Gram style losses), "

@@ -133,3 +133,13 @@ def fixed_stats(
     finally:
         for norm in norms:
             norm.fixed = None
+
+
+def norm_parameter_names(model: nn.Module) -> list[str]:
+    """Names of every ``StatsInstanceNorm`` scale/shift parameter in ``model``, in order."""
+    names = []
+    for module_name, module in model.named_modules():
+        if isinstance(module, StatsInstanceNorm):
+            for param_name, _ in module.named_parameters(recurse=False):
+                names.append(f"{module_name}.{param_name}")
+    return names

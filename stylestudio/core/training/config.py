@@ -39,6 +39,9 @@ class TrainingConfig:
     min_crop_scale: float = 0.5  # crops cover crop_size / s pixels, s uniform in [this, 1]
     lr_g: float = 1e-3
     lr_d: float = 2e-4
+    lr_norm: float = 5e-3  # the instance-norm scales and shifts (see norm_only_steps)
+    norm_only_steps: int = 0  # first steps adapt only the norm parameters (fast warm start)
+    warm_start: bool = True  # without start_from: begin from the closest built-in base style
     content_weight: float = 1.0
     style_weight: float = 5.0
     tv_weight: float = 10.0
@@ -135,7 +138,9 @@ class TrainingConfig:
             raise bad("style_scales must be one or more numbers between 0.05 and 2")
         if not 0.1 <= self.min_crop_scale <= 1.0:
             raise bad("min_crop_scale must be between 0.1 and 1")
-        for name in ("lr_g", "lr_d"):
+        if not isinstance(self.norm_only_steps, int) or self.norm_only_steps < 0:
+            raise bad("norm_only_steps must be a whole number, 0 or more")
+        for name in ("lr_g", "lr_d", "lr_norm"):
             if not 0 < getattr(self, name) < 1:
                 raise bad(f"{name} must be between 0 and 1")
         for name in ("content_weight", "style_weight", "tv_weight", "adversarial_weight"):

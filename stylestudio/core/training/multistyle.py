@@ -33,6 +33,7 @@ from torch.func import functional_call
 from stylestudio.core import atomic
 from stylestudio.core.models.discriminator import DiscriminatorConfig, PatchDiscriminator
 from stylestudio.core.models.generator import Generator, GeneratorConfig
+from stylestudio.core.models.norm import norm_parameter_names
 from stylestudio.core.training import losses
 from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.checkpoint import _flatten_optimizer, _unflatten_optimizer
@@ -42,18 +43,6 @@ from stylestudio.core.training.data import CropSampler, resize, resize_long_side
 FORMAT = "stylestudio.base-training"
 STATE_FILE = "base-state.safetensors"
 META_FILE = "base-state.json"
-
-
-def norm_parameter_names(generator: nn.Module) -> list[str]:
-    """Names of the instance-norm scale/shift parameters, in state-dict order."""
-    from stylestudio.core.models.norm import StatsInstanceNorm
-
-    names = []
-    for module_name, module in generator.named_modules():
-        if isinstance(module, StatsInstanceNorm):
-            for param_name, _ in module.named_parameters(recurse=False):
-                names.append(f"{module_name}.{param_name}")
-    return names
 
 
 class StyleBank(nn.Module):

@@ -18,6 +18,7 @@ from torch import nn
 
 from stylestudio.core.models.discriminator import DiscriminatorConfig, PatchDiscriminator
 from stylestudio.core.models.generator import Generator, GeneratorConfig
+from stylestudio.core.models.norm import norm_parameter_names
 from stylestudio.core.training import losses
 from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.config import TrainingConfig
@@ -67,7 +68,20 @@ class TrainingStep:
         self.D.to(device=device, memory_format=memory).train()
         self.extractor = extractor.to(device).eval()
         self.extractor.requires_grad_(False)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=_G_BETAS)
+        # Two parameter groups: the instance-norm scales/shifts (a style's "identity" in a
+        # network that already paints, see multistyle.py) and everything else. During the first
+        # ``norm_only_steps`` only the first group learns, at ``lr_norm``.
+        norm_names = set(norm_parameter_names(self.G))
+        self.norm_params = [p for n, p in self.G.named_parameters() if n in norm_names]
+        self.other_params = [p for n, p in self.G.named_parameters() if n not in norm_names]
+        self.opt_g = torch.optim.Adam(
+            [
+                {"params": self.norm_params, "lr": config.lr_norm},
+                {"params": self.other_params, "lr": config.lr_g},
+            ],
+            betas=_G_BETAS,
+        )
+        self.norm_only = False
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=_D_BETAS)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.g_train: nn.Module = self.G
@@ -80,6 +94,18 @@ class TrainingStep:
             # Buffers (the spectral-norm u/v vectors) are synced from rank 0 at every forward.
             self.d_train = DDP(self.D, device_ids=ids)
         self.style_targets: dict[float, dict[str, torch.Tensor]] = {}
+
+    def set_phase(self, step: int) -> None:
+        """Train only the norm parameters before ``config.norm_only_steps``, then everything.
+
+        Frozen weights also skip their weight-gradient convolutions, which makes the early
+        steps cheaper.
+        """
+        norm_only = step < self.config.norm_only_steps
+        if norm_only != self.norm_only:
+            for param in self.other_params:
+                param.requires_grad_(not norm_only)
+            self.norm_only = norm_only
 
     # ---------------------------------------------------------------------------------------
     # helpers

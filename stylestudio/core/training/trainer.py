@@ -323,12 +323,37 @@ class Trainer:
         notes = [note] if note else []
         return styles, contents, notes
 
-    def _starting_generator(self) -> tuple[Any, dict[str, torch.Tensor] | None, str | None]:
-        """(GeneratorConfig, initial weights, style id) for ``start_from``."""
+    def _starting_generator(
+        self,
+        extractor: nn.Module,
+        styles: Sequence[data.SourceImage],
+        contents: Sequence[data.SourceImage],
+    ) -> tuple[Any, dict[str, torch.Tensor] | None, str | None]:
+        """(GeneratorConfig, initial weights, style id) for ``start_from``.
+
+        Without ``start_from`` and with ``config.warm_start``, the closest built-in base style
+        (see ``warm_start``); without such styles, a fresh generator.
+        """
         from stylestudio.core.models.generator import ARCHITECTURE_NAME, GeneratorConfig
 
         cfg = self.config
         if self.start_from is None:
+            if cfg.warm_start and self.library is not None:
+                from stylestudio.core.training import warm_start
+
+                candidates = warm_start.base_candidates(self.library)
+                if candidates:
+                    self._emit(Status("Choosing the closest built-in style to start from…"))
+                    choice = warm_start.choose_start(
+                        candidates,
+                        extractor,
+                        [s.tensor for s in styles],
+                        data.preview_samples(contents, cfg.crop_size, count=2),
+                        cfg.style_layers,
+                        cfg.style_size // 2,
+                    )
+                    best = choice.candidate
+                    return GeneratorConfig.from_dict(best.params), best.state, best.style_id
             return GeneratorConfig(cfg.generator_channels, cfg.generator_blocks), None, None
         from stylestudio.core import stylepack
 
@@ -376,8 +401,9 @@ class Trainer:
         self._emit(Status("Reading the images…"))
         styles, contents, notes = self._load_inputs()
         self._stop_if_cancelled()
-        gen_config, gen_state, start_id = self._starting_generator()
         extractor = self._build_extractor()
+        self._stop_if_cancelled()
+        gen_config, gen_state, start_id = self._starting_generator(extractor, styles, contents)
         self._stop_if_cancelled()
         step_obj = TrainingStep(
             cfg, extractor, device, generator_config=gen_config, generator_state=gen_state
@@ -445,6 +471,7 @@ class Trainer:
             gen.manual_seed(_stream_seed(cfg.seed, rank, step, _REAL))
             real = real_sampler.sample(cfg.batch_size, gen)
             gen.manual_seed(_stream_seed(cfg.seed, rank, step, _AUGMENT))
+            step_obj.set_phase(step)
             values = step_obj.step(content, real, gen)
             step += 1
             self.step_count = step

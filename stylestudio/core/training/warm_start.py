@@ -1,0 +1,85 @@
+"""Where a new style starts: the built-in base style whose look is closest to the paintings.
+
+Every gallery style shares the base model's convolutions (see ``multistyle``); they differ only
+in their instance-norm parameters. A user's new style starts from the gallery style that already
+comes closest to the user's paintings (lowest style loss on a few practice crops), so training
+begins with a network that paints and has only the difference to learn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from stylestudio.core.training import losses
+from stylestudio.core.training.data import resize_long_side
+
+if TYPE_CHECKING:
+    from stylestudio.core.library import StyleLibrary
+
+#: The ``training`` field of a manifest that marks a style as a member of the base family.
+BASE_MODEL_KEY = "base_model"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    style_id: str
+    params: dict[str, int]
+    state: dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Choice:
+    candidate: Candidate
+    scores: dict[str, float]  # style id → style loss on the practice crops (lower is closer)
+
+
+def base_candidates(library: StyleLibrary) -> list[Candidate]:
+    """The library's styles that belong to the base family (built-in gallery styles)."""
+    from stylestudio.core import stylepack
+    from stylestudio.core.models.generator import ARCHITECTURE_NAME
+
+    found = []
+    for record in library.list():
+        manifest = record.manifest
+        if manifest.architecture != ARCHITECTURE_NAME:
+            continue
+        if not isinstance(manifest.training, dict) or BASE_MODEL_KEY not in manifest.training:
+            continue
+        _, tensors = stylepack.read_style(record.location)
+        found.append(Candidate(manifest.id, dict(manifest.params), dict(tensors)))
+    return found
+
+
+@torch.no_grad()
+def choose_start(
+    candidates: Sequence[Candidate],
+    extractor: nn.Module,
+    style_images: Sequence[torch.Tensor],
+    samples: torch.Tensor,
+    layers: Sequence[str],
+    style_size: int,
+) -> Choice:
+    """The candidate whose output on ``samples`` has the lowest style loss to the paintings."""
+    from stylestudio.core.models.generator import Generator, GeneratorConfig
+
+    if not candidates:
+        raise ValueError("no candidates")
+    targets: list[dict[str, torch.Tensor]] = []
+    for image in style_images:
+        feats = extractor(resize_long_side(image, style_size).unsqueeze(0))
+        targets.append({k: losses.gram_matrix(feats[k])[0] for k in layers})
+    scores: dict[str, float] = {}
+    for candidate in candidates:
+        net = Generator(GeneratorConfig.from_dict(candidate.params))
+        net.load_state_dict(candidate.state)
+        net.eval()
+        feats = extractor(net(samples))
+        # Closest to any one of the paintings (several paintings: do not average them away).
+        scores[candidate.style_id] = min(float(losses.style_loss(feats, t)) for t in targets)
+    best = min(candidates, key=lambda c: (scores[c.style_id], c.style_id))
+    return Choice(best, scores)
