@@ -70,29 +70,42 @@ class TrainingConfig:
     def preset(cls, name: str, **overrides: Any) -> TrainingConfig:
         """``quick`` (minutes on a GPU), ``balanced`` (default) or ``best``; then overrides."""
         base: dict[str, Any]
+        # Every preset adapts the closest built-in base style (warm_start): first only its
+        # instance-norm parameters, then every weight. Step counts are sized for a 2-core CPU
+        # (see the README's time-to-quality table); a GPU does the same steps in seconds.
         if name == "quick":
             base = {
-                "steps": 1000,
-                "crop_size": 192,
+                "steps": 300,
+                "crop_size": 128,
                 "batch_size": 2,
                 "style_size": 384,
-                "content_size": 512,
-                "checkpoint_every": 250,
-                "preview_every": 50,
+                "content_size": 384,
+                "norm_only_steps": 150,
+                "checkpoint_every": 100,
+                "preview_every": 25,
             }
         elif name == "balanced":
-            base = {}
+            base = {
+                "steps": 1000,
+                "crop_size": 160,
+                "batch_size": 2,
+                "style_size": 448,
+                "content_size": 448,
+                "norm_only_steps": 200,
+                "checkpoint_every": 200,
+                "preview_every": 50,
+            }
         elif name == "best":
             base = {
-                "steps": 12000,
-                "crop_size": 320,
-                "batch_size": 4,
-                "style_size": 768,
+                "steps": 2500,
+                "crop_size": 192,
+                "batch_size": 2,
+                "style_size": 512,
+                "content_size": 512,
                 "style_scales": (1.0, 0.5, 0.25),
-                "content_size": 800,
-                "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
-                "checkpoint_every": 1000,
-                "preview_every": 200,
+                "norm_only_steps": 250,
+                "checkpoint_every": 250,
+                "preview_every": 100,
             }
         else:
             raise TrainingError(

@@ -38,17 +38,33 @@ class Choice:
     scores: dict[str, float]  # style id → style loss on the practice crops (lower is closer)
 
 
+def _is_base_member(manifest: object) -> bool:
+    from stylestudio.core.models.generator import ARCHITECTURE_NAME
+
+    training = getattr(manifest, "training", None)
+    return (
+        getattr(manifest, "architecture", None) == ARCHITECTURE_NAME
+        and isinstance(training, dict)
+        and BASE_MODEL_KEY in training
+    )
+
+
+def base_generator_params(library: StyleLibrary) -> dict[str, int] | None:
+    """The generator parameters a warm-started style will have (None: no base styles)."""
+    for record in library.list():
+        if _is_base_member(record.manifest):
+            return dict(record.manifest.params)
+    return None
+
+
 def base_candidates(library: StyleLibrary) -> list[Candidate]:
     """The library's styles that belong to the base family (built-in gallery styles)."""
     from stylestudio.core import stylepack
-    from stylestudio.core.models.generator import ARCHITECTURE_NAME
 
     found = []
     for record in library.list():
         manifest = record.manifest
-        if manifest.architecture != ARCHITECTURE_NAME:
-            continue
-        if not isinstance(manifest.training, dict) or BASE_MODEL_KEY not in manifest.training:
+        if not _is_base_member(manifest):
             continue
         _, tensors = stylepack.read_style(record.location)
         found.append(Candidate(manifest.id, dict(manifest.params), dict(tensors)))
