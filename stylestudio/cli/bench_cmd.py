@@ -1,5 +1,7 @@
 """``stylestudio bench``: latency and peak memory of the engine, side by side with a reference.
 
+``stylestudio bench quality`` is the quality benchmark instead (see ``_register_quality``).
+
 For each size, the StyleStudio generator and the reference Johnson et al. TransformerNet run on the
 same input, untiled and tiled, on the same device in the same process. Latency is the median of
 ``--repeats`` runs after ``--warmup`` runs; memory is the allocator peak on CUDA and the growth of
@@ -47,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-reference", action="store_true", help="skip the reference network")
     p.add_argument("--json", type=Path, help="also write the measurements as JSON")
     p.set_defaults(func=run)
+    sub = p.add_subparsers(dest="bench_command", metavar="{quality}")
+    _register_quality(sub)
 
 
 def _sizes(text: str) -> list[tuple[int, int]]:
@@ -156,3 +160,238 @@ def _format_row(size: str, mode: str, found: dict[str, Measurement]) -> str:
         f"{size:>10} {mode:>8} {num(o_ms, '10.0f')} {num(r_ms, '10.0f')} {ratio(o_ms, r_ms):>6} "
         f"{num(o_mb, '9.0f')} {num(r_mb, '9.0f')} {ratio(o_mb, r_mb):>6} {tiles:>5}"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# stylestudio bench quality
+
+QUALITY_DESCRIPTION = """\
+Quality benchmark: for each painting, run several methods on a set of photos and measure how
+close each output is to the painting's style and to the photo's content. Methods: the photo
+itself, StyleStudio styles (--style), a style trained now (--train), Gatys optimisation (the
+quality ceiling) and Magenta arbitrary stylisation (the zero-shot anchor). Writes a table to
+stdout and quality.md, quality.json and one contact sheet per painting into --out.
+Paintings are files, or names of files in $STYLESTUDIO_SHARED_DATA/styles."""
+
+
+def _register_quality(sub: argparse._SubParsersAction) -> None:
+    q = sub.add_parser(
+        "quality",
+        help="style/content quality of methods side by side",
+        description=QUALITY_DESCRIPTION,
+    )
+    q.add_argument("paintings", nargs="+", metavar="PAINTING", help="style images (files or names)")
+    q.add_argument(
+        "--photos",
+        nargs="+",
+        metavar="PATH",
+        help="photos: files, folders or globs (default $STYLESTUDIO_SHARED_DATA/content/val)",
+    )
+    q.add_argument("--max-photos", type=int, help="use only the first N photos")
+    q.add_argument(
+        "--style",
+        action="append",
+        default=[],
+        metavar="STYLE",
+        help="a StyleStudio style (library id or name, folder or .stylepack); repeatable",
+    )
+    q.add_argument(
+        "--train",
+        choices=["quick", "balanced", "best"],
+        help="also train a style on each painting now",
+    )
+    q.add_argument("--train-steps", type=int, help="training steps (overrides the preset)")
+    q.add_argument(
+        "--train-content",
+        nargs="+",
+        metavar="PATH",
+        help="practice photos for --train (default $STYLESTUDIO_SHARED_DATA/content/train)",
+    )
+    q.add_argument("--no-gatys", action="store_true", help="leave out Gatys optimisation")
+    q.add_argument("--no-magenta", action="store_true", help="leave out the Magenta method")
+    q.add_argument("--gatys-iterations", type=int, default=100, help="L-BFGS/Adam iterations (100)")
+    q.add_argument("--gatys-optimizer", choices=["lbfgs", "adam"], default="lbfgs")
+    q.add_argument(
+        "--gatys-style-weight",
+        type=float,
+        default=None,
+        help="weight of the style distance against the content distance",
+    )
+    q.add_argument("--no-cache", action="store_true", help="recompute Gatys results")
+    q.add_argument("--size", type=int, default=384, help="long side of the photos (384)")
+    q.add_argument("--style-size", type=int, help="long side of the paintings (default --size)")
+    q.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
+    q.add_argument("--seed", type=int, default=0, help="seed of training and torch (0)")
+    q.add_argument("--vgg-weights", type=Path, help="VGG19 weights file")
+    q.add_argument("--magenta", type=Path, help="folder of the Magenta ONNX models")
+    q.add_argument(
+        "--out",
+        type=Path,
+        default=Path("artifacts/quality"),
+        help="output folder (artifacts/quality)",
+    )
+    q.add_argument("--cell", type=int, default=256, help="contact sheet cell size in pixels")
+    q.add_argument("--save-images", action="store_true", help="also save every output as PNG")
+    q.set_defaults(func=run_quality)
+
+
+def _shared(*parts: str) -> Path | None:
+    from stylestudio.core.paths import shared_data_dir
+
+    root = shared_data_dir()
+    if root is None:
+        return None
+    path = root.joinpath(*parts)
+    return path if path.exists() else None
+
+
+def _painting_path(item: str) -> Path:
+    from stylestudio.core.quality.images import QualityBenchError
+
+    path = Path(item).expanduser()
+    if path.is_file():
+        return path
+    folder = _shared("styles")
+    if folder is not None and "/" not in item:
+        for candidate in (folder / item, *(folder / f"{item}{ext}" for ext in (".jpg", ".png"))):
+            if candidate.is_file():
+                return candidate
+    where = f" or in {folder}" if folder else " (and STYLESTUDIO_SHARED_DATA is not set)"
+    raise QualityBenchError(f"The painting {item} was not found as a file{where}.")
+
+
+def _images(items: list[str], what: str) -> list[Path]:
+    from stylestudio.cli.inputs import expand_inputs
+    from stylestudio.core.quality.images import QualityBenchError
+
+    found = expand_inputs(items)
+    if found.missing:
+        path, why = found.missing[0]
+        raise QualityBenchError(f"The {what} {path} cannot be used: {why}.")
+    if not found.images:
+        raise QualityBenchError(f"No {what}s were found in {' '.join(items)}.")
+    return found.images
+
+
+def _vgg_weights(explicit: Path | None) -> Path | None:
+    """--vgg-weights, else $STYLESTUDIO_VGG_WEIGHTS, else the shared data's copy, else the usual
+    search (user cache, torch hub cache, bundled copy)."""
+    from stylestudio.core.models.vgg import ENV_VGG_WEIGHTS
+
+    if explicit is not None or os.environ.get(ENV_VGG_WEIGHTS, "").strip():
+        return explicit
+    return _shared("vgg", "vgg19_features.safetensors")
+
+
+def run_quality(args: argparse.Namespace) -> int:
+    from stylestudio.core.atomic import atomic_write_bytes, atomic_write_text
+    from stylestudio.core.quality import contact_sheet, report
+    from stylestudio.core.quality.benchmark import BenchConfig, QualityBench, load_average
+    from stylestudio.core.quality.gatys import GatysConfig, GatysOptimizer
+    from stylestudio.core.quality.images import QualityBenchError
+    from stylestudio.core.quality.magenta import (
+        MagentaModels,
+        default_magenta_dir,
+        unavailable_reason,
+    )
+
+    paintings = [_painting_path(p) for p in args.paintings]
+    if args.photos:
+        photos = _images(args.photos, "photo")
+    else:
+        default = _shared("content", "val")
+        if default is None:
+            raise QualityBenchError(
+                "No photos: pass --photos or set STYLESTUDIO_SHARED_DATA to the shared data folder."
+            )
+        photos = _images([str(default)], "photo")
+    gatys = GatysConfig(
+        iterations=args.gatys_iterations, optimizer=GatysOptimizer(args.gatys_optimizer)
+    )
+    if args.gatys_style_weight is not None:
+        gatys = GatysConfig(**{**gatys.__dict__, "style_weight": args.gatys_style_weight})
+    config = BenchConfig(
+        size=args.size,
+        style_size=args.style_size,
+        device=args.device,
+        seed=args.seed,
+        gatys=gatys,
+        max_photos=args.max_photos,
+    )
+    notes: list[str] = []
+    magenta_dir = args.magenta or default_magenta_dir()
+    reason = unavailable_reason(magenta_dir)
+    magenta = None
+    if reason is None:
+        import torch
+
+        magenta = MagentaModels(magenta_dir, args.device, torch.get_num_threads())
+    else:
+        notes.append(f"Magenta metric and method left out: {reason}")
+        if args.magenta is not None:
+            raise QualityBenchError(f"The Magenta models cannot be used: {reason}.")
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    weights = _vgg_weights(args.vgg_weights)
+    bench = QualityBench(config, vgg_weights=weights, magenta=magenta, log=log)
+    methods = [bench.photo()]
+    methods.extend(bench.style(style) for style in args.style)
+    if args.train:
+        # Practice photos: never the benchmark's own photos (default: the shared train set,
+        # else the Trainer's bundled samples).
+        content: list[Path] | None = None
+        if args.train_content:
+            content = _images(args.train_content, "practice photo")
+        elif _shared("content", "train") is not None:
+            content = [_shared("content", "train")]
+        overrides = {"steps": args.train_steps} if args.train_steps else {}
+        methods.append(bench.train(args.train, content, **overrides))
+    if not args.no_gatys:
+        from stylestudio.core.paths import user_cache_dir
+
+        cache = None if args.no_cache else user_cache_dir() / "quality" / "gatys"
+        methods.append(bench.gatys(cache_dir=cache))
+    if magenta is not None and not args.no_magenta:
+        methods.append(bench.magenta())
+
+    print(
+        f"quality benchmark: {len(paintings)} painting(s) × {len(photos[: args.max_photos])} "
+        f"photo(s) × {len(methods)} method(s) at {args.size} px on {bench.metrics.device} · "
+        f"torch threads {bench.environment()['threads']} · load average {load_average()}",
+        flush=True,
+    )
+    network = bench.environment()["feature network"]
+    source = weights or "the usual search (user cache, torch hub, bundled copy)"
+    print(f"feature network: {network} ({source if network == 'VGGFeatures' else 'test stand-in'})")
+    result = bench.run(paintings, photos, methods)
+    result.notes.extend(notes)
+    if weights is not None:
+        result.environment["VGG weights"] = weights.name
+
+    out: Path = args.out
+    sheets: dict[str, str] = {}
+    for name in result.paintings:
+        file = f"contact-{name}.png"
+        atomic_write_bytes(out / file, contact_sheet.contact_sheet_png(result, name, args.cell))
+        sheets[name] = file
+    if args.save_images:
+        import io
+
+        from PIL import Image
+
+        for (painting, photo, method), image in result.outputs.items():
+            buffer = io.BytesIO()
+            Image.fromarray(image).save(buffer, format="PNG")
+            safe = method.replace(":", "-").replace("(", "").replace(")", "").replace(" ", "")
+            atomic_write_bytes(
+                out / "images" / painting / f"{photo}--{safe}.png", buffer.getvalue()
+            )
+    atomic_write_text(out / "quality.md", report.format_markdown(result, sheets))
+    atomic_write_text(out / "quality.json", report.to_json(result))
+    print()
+    print(report.format_table(result), end="")
+    print(f"\ntotal {result.seconds:.0f} s · load average at end {load_average()}")
+    print(f"wrote {out / 'quality.md'}, {out / 'quality.json'} and {len(sheets)} contact sheet(s)")
+    return 0
