@@ -319,6 +319,7 @@ def test_train_method_trains_on_the_painting(tiny):
         preview_size=32,
         generator_channels=8,
         generator_blocks=1,
+        warm_start=False,
     )
     report = bench.run([_painting(64, 80)], [_photo(64, 80, seed=9)], [method])
     summary = report.summaries[0]

@@ -187,7 +187,7 @@ class TrainMethod(_EngineMethod):
         self.log = log
 
     def prepare(self, painting: Painting) -> float | None:
-        from stylestudio.core.models.generator import Generator, GeneratorConfig
+        from stylestudio.core.library import StyleLibrary
         from stylestudio.core.training import events
         from stylestudio.core.training.trainer import Trainer
 
@@ -199,12 +199,14 @@ class TrainMethod(_EngineMethod):
                 self.log(f"  training {event.step}/{event.total} ({event.it_per_s:.2f} it/s)")
 
         start = time.perf_counter()
+        # A throw-away library: the Trainer saves the style as it would for a user (and can warm
+        # start from the built-in styles); the model is loaded before the folder goes away.
         with tempfile.TemporaryDirectory(prefix="stylestudio-quality-") as tmp:
             trainer = Trainer(
                 self.config,
                 [painting.source],
                 self.content,
-                None,
+                StyleLibrary(user_dir=Path(tmp) / "styles"),
                 name=f"quality {painting.name}",
                 vgg_weights=self.vgg_weights,
                 feature_extractor=self.feature_extractor,
@@ -213,16 +215,12 @@ class TrainMethod(_EngineMethod):
                 allow_download=False,
                 on_event=on_event,
             )
-            trainer.run()
-        seconds = time.perf_counter() - start
-        state = trainer.generator_state
-        if state is None:
-            raise QualityBenchError("Training finished without a generator.")
-        generator = Generator(
-            GeneratorConfig(self.config.generator_channels, self.config.generator_blocks)
-        )
-        generator.load_state_dict(state)
-        self.model = self._ready(generator)
+            record = trainer.run()
+            seconds = time.perf_counter() - start
+            if record is None:
+                raise QualityBenchError("Training finished without saving a style.")
+            self.engine.clear_cache()
+            self.model = self.engine.model_for(record.location)
         return seconds
 
 
