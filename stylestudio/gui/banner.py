@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stylestudio.gui.plain_text import plain_label
+
 
 class BannerKind(Enum):
     INFO = "info"
@@ -44,7 +46,7 @@ class Banner(QFrame):
         self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         self.kind = BannerKind.INFO
         self.icon = QLabel()
-        self.message = QLabel()
+        self.message = plain_label(QLabel())  # messages quote file and style names
         self.message.setObjectName("bannerMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

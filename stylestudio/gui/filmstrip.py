@@ -8,6 +8,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem, QWidget
 
+from stylestudio.gui.plain_text import literal_rich_text
 from stylestudio.gui.thumbnails import ThumbnailLoader
 
 THUMB = 72
@@ -50,7 +51,7 @@ class Filmstrip(QListWidget):
             known.add(path)
             item = QListWidgetItem(QIcon(), path.name)
             item.setData(PATH_ROLE, str(path))
-            item.setToolTip(str(path))
+            item.setToolTip(literal_rich_text(str(path)))
             self.addItem(item)
             self._loader.request(path)
             added.append(path)

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stylestudio.gui.plain_text import literal_rich_text, plain_label
+
 THUMB_SIZE = 88
 ID_ROLE = Qt.ItemDataRole.UserRole
 BUILTIN_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -91,7 +93,7 @@ class StyleGallery(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.status = QLabel(self.tr("Loading styles…"))
+        self.status = plain_label(QLabel(self.tr("Loading styles…")))
         self.status.setWordWrap(True)
         self.status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
@@ -140,7 +142,7 @@ class StyleGallery(QWidget):
                 tip = f"{card.name}\n{kind}"
                 if card.description:
                     tip += f"\n{card.description}"
-                item.setToolTip(tip)
+                item.setToolTip(literal_rich_text(tip))  # names and descriptions are not HTML
                 item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
                 self.list.addItem(item)
                 if card.id == keep:
@@ -262,7 +264,9 @@ class StyleGallery(QWidget):
         answer = QMessageBox.question(
             self,
             self.tr("Delete style"),
-            self.tr("Delete the style “{0}”? This cannot be undone.").format(card.name),
+            literal_rich_text(
+                self.tr("Delete the style “{0}”? This cannot be undone.").format(card.name)
+            ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )

@@ -44,6 +44,7 @@ from stylestudio.gui.export_dialog import ExportDialog
 from stylestudio.gui.export_plan import DEFAULT_PATTERN, FORMATS, ExportSettings
 from stylestudio.gui.filmstrip import Filmstrip
 from stylestudio.gui.gallery import StyleCard, StyleGallery
+from stylestudio.gui.plain_text import literal_rich_text, menu_text, plain_label, window_title
 from stylestudio.gui.settings import AppSettings
 from stylestudio.gui.undo import AdjustCommand
 from stylestudio.gui.worker import (
@@ -181,7 +182,7 @@ class MainWindow(QMainWindow):
         self.training_button.setToolTip(self.tr("A style is being learned in the background"))
         self.training_button.hide()
         self.training_button.clicked.connect(self.open_training_wizard)
-        self.device_label = QLabel()
+        self.device_label = plain_label(QLabel())
         self.device_label.setObjectName("deviceLabel")
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.cancel_button)
@@ -434,7 +435,7 @@ class MainWindow(QMainWindow):
         self._current_photo = path
         self._canvas_epoch += 1
         self._last_result = None
-        self.setWindowTitle(f"{path.name} — StyleStudio")
+        self.setWindowTitle(window_title(f"{path.name} — StyleStudio"))
         self.statusBar().showMessage(self.tr("Loading {0}…").format(path.name))
         self._request_view()
         self._update_actions()
@@ -457,8 +458,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = [p for p in self.settings.recent_files() if p.exists()]
         for path in recent:
-            action = self.recent_menu.addAction(path.name)
-            action.setToolTip(str(path))
+            action = self.recent_menu.addAction(menu_text(path.name))
+            action.setToolTip(literal_rich_text(str(path)))
             action.triggered.connect(lambda _checked=False, p=path: self.open_paths([p]))
         if not recent:
             empty = self.recent_menu.addAction(self.tr("No recent photos"))

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWizardPage
 
+from stylestudio.gui.plain_text import plain_label
 from stylestudio.gui.wizard.controller import TrainingController
 from stylestudio.gui.wizard.preview_grid import PreviewGrid
 from stylestudio.gui.wizard.state import WizardState
@@ -22,7 +23,7 @@ class DonePage(QWizardPage):
         self.state = state
         self.controller = controller
         self.setTitle(self.tr("Your style is ready"))
-        self.message = QLabel()
+        self.message = plain_label(QLabel())
         self.message.setWordWrap(True)
         self.thumbnail = QLabel()
         self.thumbnail.setFixedSize(THUMB, THUMB)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from stylestudio.core.imageio import is_supported_image_path
+from stylestudio.gui.plain_text import literal_rich_text, plain_label
 from stylestudio.gui.wizard.background import start_call
 from stylestudio.gui.wizard.state import (
     PHOTOS_FOLDER,
@@ -75,10 +76,10 @@ class PhotosPage(QWizardPage):
         self.group = QButtonGroup(self)
         for button in (self.open_radio, self.folder_radio, self.none_radio):
             self.group.addButton(button)
-        self.folder_label = QLabel(self.tr("(no folder chosen)"))
+        self.folder_label = plain_label(QLabel(self.tr("(no folder chosen)")))
         self.folder_button = QPushButton(self.tr("C&hoose Folder…"))
-        self.count_label = QLabel()
-        self.note_label = QLabel()
+        self.count_label = plain_label(QLabel())
+        self.note_label = plain_label(QLabel())  # the trainer's messages quote file names
         self.note_label.setWordWrap(True)
         self.note_label.setObjectName("photosNote")
         folder_row = QHBoxLayout()
@@ -108,7 +109,7 @@ class PhotosPage(QWizardPage):
     def set_folder(self, folder: Path) -> None:
         self.state.photo_folder = folder
         self.folder_label.setText(folder.name or str(folder))
-        self.folder_label.setToolTip(str(folder))
+        self.folder_label.setToolTip(literal_rich_text(str(folder)))
         if self.folder_radio.isChecked():
             self._changed()
         else:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from stylestudio.core.errors import TrainingError
 from stylestudio.core.training.config import TrainingConfig
+from stylestudio.gui.plain_text import plain_label
 from stylestudio.gui.wizard.background import start_call
 from stylestudio.gui.wizard.state import WizardState
 
@@ -92,12 +93,12 @@ class SettingsPage(QWizardPage):
         for button in self.preset_buttons.values():
             self.presets.addButton(button)
         self.preset_buttons["balanced"].setChecked(True)
-        self.estimate_label = QLabel()
+        self.estimate_label = plain_label(QLabel())  # error texts may quote names
         self.estimate_label.setObjectName("estimateLabel")
         self.estimate_label.setWordWrap(True)
         self.resume_box = QCheckBox()
         self.resume_box.hide()
-        self.error_label = QLabel()
+        self.error_label = plain_label(QLabel())
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c0392b")
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from stylestudio.core.imageio import SUPPORTED_EXTENSIONS
 from stylestudio.gui.drops import accept_file_drag, collect_image_paths, paths_from_mime
+from stylestudio.gui.plain_text import literal_rich_text, plain_label
 from stylestudio.gui.thumbnails import read_thumbnail
 from stylestudio.gui.wizard import image_checks
 from stylestudio.gui.wizard.background import start_call
@@ -89,8 +90,8 @@ class StyleImagesPage(QWizardPage):
         self.add_button = QPushButton(self.tr("&Add Images…"))
         self.remove_button = QPushButton(self.tr("&Remove"))
         self.remove_button.setEnabled(False)
-        self.count_label = QLabel()
-        self.warnings = QLabel()
+        self.count_label = plain_label(QLabel())
+        self.warnings = plain_label(QLabel())  # lines quote file names
         self.warnings.setWordWrap(True)
         self.warnings.setObjectName("styleImageWarnings")
         buttons = QHBoxLayout()
@@ -161,7 +162,7 @@ class StyleImagesPage(QWizardPage):
             self.state.style_images.append(facts)
             item = QListWidgetItem(facts.path.name)
             item.setData(PATH_ROLE, str(facts.path))
-            item.setToolTip(f"{facts.path}\n{facts.width}×{facts.height}")
+            item.setToolTip(literal_rich_text(f"{facts.path}\n{facts.width}×{facts.height}"))
             if thumb is not None and not thumb.isNull():
                 item.setIcon(QIcon(QPixmap.fromImage(thumb)))
             self.list.addItem(item)

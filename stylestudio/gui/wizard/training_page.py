@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from stylestudio.core.training.events import Cancelled, Preview, Progress, Started
+from stylestudio.gui.plain_text import plain_label
 from stylestudio.gui.wizard.controller import TrainingController
 from stylestudio.gui.wizard.loss_chart import LossChart
 from stylestudio.gui.wizard.preview_grid import PreviewGrid
@@ -37,7 +38,7 @@ class TrainingPage(QWizardPage):
                 "StyleStudio tells you when the style is ready."
             )
         )
-        self.status_label = QLabel(self.tr("Starting…"))
+        self.status_label = plain_label(QLabel(self.tr("Starting…")))  # quotes file names
         self.status_label.setObjectName("trainingStatus")
         self.status_label.setWordWrap(True)
         self.progress = QProgressBar()
