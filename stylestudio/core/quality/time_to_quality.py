@@ -1,0 +1,252 @@
+"""Time to quality: how good a style is after 30 s, 1, 2, 5 … minutes of training.
+
+Each *training path* (a ``TrainingConfig``, e.g. the ``quick`` preset with its warm start, or
+the trainer as it was before warm starts existed) trains on the same painting and photos. While
+it runs, the generator is copied whenever the wall clock passes a mark; afterwards every copy is
+measured with the quality benchmark (``QualityBench``) on the same evaluation photos, so the
+table reads "quality reached after this much waiting", path beside path, in one run.
+
+Wall-clock marks count only training (the copies and the measuring are not timed), from the
+Trainer's ``Started`` event, after images and VGG are loaded (a few seconds on every path).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from stylestudio.core.quality.benchmark import METRICS, BenchConfig, QualityBench, load_average
+from stylestudio.core.quality.images import ImageLike
+from stylestudio.core.training.config import TrainingConfig
+
+Log = Callable[[str], None]
+
+#: The ``quick`` preset as it was before warm starts (1000 steps from a fresh 32-channel,
+#: 5-block generator at 192 px crops), with today's scale-free losses: the "old" path.
+LEGACY_QUICK = {
+    "steps": 1000,
+    "crop_size": 192,
+    "batch_size": 2,
+    "style_size": 384,
+    "content_size": 512,
+    "norm_only_steps": 0,
+    "warm_start": False,
+    "generator_channels": 32,
+    "generator_blocks": 5,
+    "checkpoint_every": 250,
+    "preview_every": 50,
+}
+
+
+def training_path(name: str) -> TrainingConfig:
+    """``legacy-quick`` (see ``LEGACY_QUICK``) or a preset name."""
+    if name == "legacy-quick":
+        return TrainingConfig.preset("quick", **LEGACY_QUICK)
+    return TrainingConfig.preset(name)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    seconds: float  # training wall time when taken
+    step: int
+    params: dict[str, int]
+    state: dict[str, torch.Tensor]
+
+
+@dataclass
+class PathResult:
+    name: str
+    config: TrainingConfig
+    snapshots: list[Snapshot] = field(default_factory=list)
+    finished_s: float | None = None  # wall time of the whole run (None: stopped at the budget)
+    steps_done: int = 0
+    started_from: str | None = None
+    peak_rss_mb: float | None = None
+    scores: dict[float, dict[str, float | None]] = field(default_factory=dict)  # mark → medians
+
+
+def _copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A copy that later steps cannot change (CPU state dicts share the live storage)."""
+    return {k: v.clone() for k, v in state.items()}
+
+
+def _rss_mb() -> float | None:
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    except (ImportError, OSError):  # pragma: no cover - Windows
+        return None
+
+
+def train_with_snapshots(
+    name: str,
+    config: TrainingConfig,
+    painting: ImageLike,
+    photos: Sequence[ImageLike] | Path,
+    marks: Sequence[float],
+    *,
+    budget_s: float,
+    builtin_dir: Path | None = None,
+    vgg_weights: Path | None = None,
+    device: str = "cpu",
+    log: Log | None = None,
+) -> PathResult:
+    """Train one path, copying the generator at each wall-clock mark (and at the end)."""
+    from stylestudio.core.library import StyleLibrary
+    from stylestudio.core.training import events
+    from stylestudio.core.training.trainer import Trainer
+
+    result = PathResult(name, config)
+    pending = sorted(marks)
+    clock: dict[str, float] = {}
+    holder: dict[str, Trainer] = {}
+
+    def snapshot(seconds: float, step: int) -> None:
+        step_obj = holder["trainer"].training_step
+        assert step_obj is not None
+        result.snapshots.append(
+            Snapshot(
+                seconds, step, step_obj.G.config.to_dict(), _copy(step_obj.generator_state_dict())
+            )
+        )
+
+    def on_event(event: events.TrainingEvent) -> None:
+        if isinstance(event, events.Started):
+            clock["start"] = time.monotonic()
+            clock["paused"] = 0.0
+        elif isinstance(event, events.Progress) and "start" in clock:
+            now = time.monotonic()
+            seconds = now - clock["start"] - clock["paused"]
+            result.steps_done = event.step
+            while pending and seconds >= pending[0]:
+                taken = time.monotonic()
+                snapshot(pending.pop(0), event.step)
+                clock["paused"] += time.monotonic() - taken
+            if seconds >= budget_s:
+                holder["trainer"].cancel(keep_checkpoint=False)
+        elif isinstance(event, events.Status) and log is not None:
+            log(f"  [{name}] {event.message}")
+
+    with tempfile.TemporaryDirectory(prefix="stylestudio-ttq-") as tmp:
+        library = StyleLibrary(user_dir=Path(tmp) / "styles", builtin_dir=builtin_dir)
+        trainer = Trainer(
+            config,
+            [painting],
+            photos,
+            library,
+            name=f"ttq {name}",
+            vgg_weights=vgg_weights,
+            on_event=on_event,
+            device=device,
+            run_dir=Path(tmp) / "run",
+            allow_download=False,
+        )
+        holder["trainer"] = trainer
+        from stylestudio.core.errors import CancelledError
+
+        try:
+            record = trainer.run()
+            seconds = time.monotonic() - clock["start"] - clock["paused"]
+            result.finished_s = seconds
+            if record is not None:
+                result.started_from = record.manifest.training.get("started_from")
+        except CancelledError:
+            seconds = budget_s
+        step_obj = trainer.training_step
+        if step_obj is not None and (
+            not result.snapshots or result.snapshots[-1].seconds < seconds
+        ):
+            result.snapshots.append(
+                Snapshot(
+                    seconds,
+                    trainer.step_count,
+                    step_obj.G.config.to_dict(),
+                    _copy(step_obj.generator_state_dict()),
+                )
+            )
+        result.steps_done = trainer.step_count
+    result.peak_rss_mb = _rss_mb()
+    return result
+
+
+def measure(
+    results: Sequence[PathResult],
+    painting: ImageLike,
+    photos: Sequence[ImageLike],
+    bench_config: BenchConfig,
+    *,
+    vgg_weights: Path | None = None,
+) -> None:
+    """Fill ``result.scores``: the quality metrics' medians of every snapshot."""
+    from stylestudio.core.models.generator import Generator, GeneratorConfig
+
+    bench = QualityBench(bench_config, vgg_weights=vgg_weights)
+    for result in results:
+        for snap in result.snapshots:
+            net = Generator(GeneratorConfig.from_dict(snap.params))
+            net.load_state_dict(snap.state)
+            net.eval()
+            label = f"{result.name}@{snap.seconds:.0f}s"
+            report = bench.run([painting], photos, [bench.style(net, label=label)])
+            summary = report.summaries[0]
+            result.scores[snap.seconds] = dict(summary.medians)
+
+
+def baseline_scores(
+    painting: ImageLike,
+    photos: Sequence[ImageLike],
+    bench_config: BenchConfig,
+    *,
+    vgg_weights: Path | None = None,
+) -> dict[str, dict[str, float | None]]:
+    """The photo itself and Magenta arbitrary (when its models are there), for scale."""
+    bench = QualityBench(bench_config, vgg_weights=vgg_weights)
+    methods = [bench.photo()]
+    with contextlib.suppress(Exception):  # no ONNX models / onnxruntime: no such row
+        methods.append(bench.magenta())
+    report = bench.run([painting], photos, methods)
+    return {s.method: dict(s.medians) for s in report.summaries}
+
+
+def format_table(
+    results: Sequence[PathResult], baselines: dict[str, dict[str, float | None]]
+) -> str:
+    """A Markdown table: one row per (path, mark)."""
+
+    def cell(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    header = "| path | after | step | " + " | ".join(METRICS) + " |"
+    lines = [header, "|" + "---|" * (3 + len(METRICS))]
+    for name, medians in baselines.items():
+        lines.append(
+            f"| {name} | – | – | " + " | ".join(cell(medians.get(m)) for m in METRICS) + " |"
+        )
+    for result in results:
+        for snap in result.snapshots:
+            medians = result.scores.get(snap.seconds, {})
+            after = f"{snap.seconds:.0f} s"
+            lines.append(
+                f"| {result.name} | {after} | {snap.step} | "
+                + " | ".join(cell(medians.get(m)) for m in METRICS)
+                + " |"
+            )
+    lines.append("")
+    for result in results:
+        done = (
+            f"finished {result.config.steps} steps in {result.finished_s:.0f} s"
+            if result.finished_s is not None
+            else f"stopped at the budget after {result.steps_done} steps"
+        )
+        start = f", started from {result.started_from}" if result.started_from else ""
+        peak = f", peak RSS {result.peak_rss_mb:.0f} MB" if result.peak_rss_mb else ""
+        lines.append(f"- {result.name}: {done}{start}{peak}")
+    lines.append(f"- load average: {load_average()}")
+    return "\n".join(lines)

@@ -1,0 +1,49 @@
+"""Time to quality: snapshots at wall-clock marks, and the table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from stylestudio.core.models.generator import Generator, GeneratorConfig
+from stylestudio.core.quality import time_to_quality as ttq
+from stylestudio.core.training.features import ENV_TEST_FEATURES
+from tests.test_training import photos, stripes, tiny_config
+
+
+def test_legacy_path_is_the_old_quick_preset() -> None:
+    legacy = ttq.training_path("legacy-quick")
+    assert legacy.steps == 1000 and legacy.crop_size == 192 and not legacy.warm_start
+    assert legacy.norm_only_steps == 0
+    assert ttq.training_path("quick").warm_start
+
+
+def test_snapshots_are_taken_at_the_marks_and_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_TEST_FEATURES, "tiny")
+    cfg = tiny_config(steps=4)
+    result = ttq.train_with_snapshots(
+        "tiny", cfg, stripes(), photos(), [0.0], budget_s=600, builtin_dir=tmp_path / "none"
+    )
+    assert result.finished_s is not None and result.steps_done == 4
+    assert [s.step for s in result.snapshots] == [1, 4]  # the first mark, then the end
+    for snap in result.snapshots:
+        net = Generator(GeneratorConfig.from_dict(snap.params))
+        net.load_state_dict(snap.state)
+    assert not torch.equal(
+        result.snapshots[0].state["head.1.weight"], result.snapshots[1].state["head.1.weight"]
+    )
+
+    stopped = ttq.train_with_snapshots(
+        "budget", tiny_config(steps=10_000), stripes(), photos(), [0.0], budget_s=0.0
+    )
+    assert stopped.finished_s is None and stopped.steps_done < 10_000
+    stopped.scores = {s.seconds: {"style": 0.5} for s in stopped.snapshots}
+    table = ttq.format_table([stopped], {"photo": {"style": 1.0, "content": 0.0}})
+    assert "| photo | – | – | 1.000 | 0.000 |" in table
+    assert "| budget | 0 s |" in table and "stopped at the budget" in table
+    assert np.isfinite(stopped.snapshots[0].seconds)
