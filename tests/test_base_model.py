@@ -114,4 +114,4 @@ def test_training_moves_only_the_chosen_styles_parameters_and_resumes(tmp_path: 
     straight = _tiny_step()
     ms.train_base(straight, contents, 5, tmp_path / "c")
     for a, b in zip(resumed.bank.tables, straight.bank.tables, strict=True):
-        assert torch.allclose(a, b, atol=1e-5)
+        assert torch.allclose(a, b, atol=1e-4)
