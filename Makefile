@@ -10,6 +10,7 @@ CONSTRAINTS ?= .ci/constraints.txt
 .PHONY: run setup system-deps test lint bench bundle clean
 
 run: setup  ## set up and launch the app with a built-in style and a sample photo
+	@$(MAKE) --no-print-directory system-deps  # fast when all is there; libraries may go later
 	$(PY) -m stylestudio gui $(SAMPLE)
 
 setup: $(STAMP)
@@ -19,24 +20,21 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip >/dev/null
 	$(PY) -m pip install -c $(CONSTRAINTS) -e ".[dev]"
+	@$(MAKE) --no-print-directory system-deps  # now also probes the installed Qt plugins
 	@touch $(STAMP)
 
-# Shared libraries Qt needs on Debian/Ubuntu (offscreen and windowed), installed with apt-get
-# when missing (through sudo unless root). Other systems ship them with the desktop.
-QT_LIBS := libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3 libglib-2.0.so.0 \
-           libxcb-cursor.so.0 libxkbcommon-x11.so.0
-QT_DEBS := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 \
-           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
-           libxcb-render-util0 libxcb-image0 libxcb-xkb1 libx11-xcb1 fonts-dejavu-core
-system-deps:
-	@if [ "$$(uname -s)" = "Linux" ] && command -v apt-get >/dev/null; then \
-	  missing=""; for lib in $(QT_LIBS); do ldconfig -p | grep -q "$$lib" || missing="$$missing $$lib"; done; \
-	  if [ -n "$$missing" ]; then \
-	    echo "Installing Qt system libraries (missing:$$missing)"; \
-	    if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(QT_DEBS); \
-	  fi; \
-	fi
+# Debian/Ubuntu packages of the libraries Qt's xcb (windows) and offscreen platform plugins link
+# (readelf/ldd of PySide6 6.12's plugins), installed with apt-get when dpkg lacks one (through sudo
+# unless root). Once PySide6 is in $(VENV), .ci/qt_system_deps.py also runs ldd on the plugins and
+# installs the package of every library reported "not found". No apt call when all is there.
+# Other systems ship these libraries with the desktop.
+QT_DEBS := libegl1 libgl1 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 \
+           libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 \
+           libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1 \
+           libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 \
+           fonts-dejavu-core
+system-deps:  ## install the system libraries Qt needs (Debian/Ubuntu; nothing elsewhere)
+	@$(PYTHON) .ci/qt_system_deps.py --venv $(VENV) $(QT_DEBS)
 
 test: setup  ## set up and run the whole test suite (offscreen, CPU only)
 	@QT_QPA_PLATFORM=offscreen STYLESTUDIO_OFFLINE=1 $(PY) -m pytest -q; rc=$$?; \
