@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from stylestudio.core.library import StyleLibrary
@@ -77,13 +78,21 @@ def test_the_closest_candidate_is_chosen() -> None:
     assert choice.scores["s1"] < min(choice.scores["s0"], choice.scores["s2"])
 
 
-def test_a_new_style_starts_from_a_base_style_when_the_library_has_some(tmp_path: Path) -> None:
+def test_a_new_style_starts_from_a_base_style_when_the_library_has_some(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylestudio.core import paths
+
+    monkeypatch.setattr(paths, "base_model_dir", lambda: tmp_path / "no-base")
     builtin = tmp_path / "builtin"
     for i, style_id in enumerate(("alpha", "beta")):
         _base_style(builtin, style_id, seed=i)
     library = StyleLibrary(user_dir=tmp_path / "styles", builtin_dir=builtin)
     record = make_trainer(
-        tmp_path, tiny_config(steps=2, norm_only_steps=2), library=library, style=[stripes()]
+        tmp_path,
+        tiny_config(steps=2, norm_only_steps=2, warm_start=True),
+        library=library,
+        style=[stripes()],
     ).run()
     assert record.manifest.training["started_from"] in {"alpha", "beta"}
     assert record.manifest.params == SLIM.to_dict()
@@ -92,3 +101,54 @@ def test_a_new_style_starts_from_a_base_style_when_the_library_has_some(tmp_path
         tmp_path, tiny_config(steps=1, warm_start=False), library=library, name="Cold"
     ).run()
     assert cold.manifest.training["started_from"] is None
+
+
+def _tiny_base(folder: Path) -> None:
+    from stylestudio.core.models.norm import norm_parameter_names
+    from stylestudio.core.training.base_model import BaseModel
+
+    torch.manual_seed(0)
+    shared = Generator(SLIM).state_dict()
+    names = norm_parameter_names(Generator(SLIM))
+    rows = {
+        key: {n: shared[n] + torch.randn(shared[n].shape) * 0.5 for n in names}
+        for key in ("warm", "cool")
+    }
+    BaseModel("test-base", SLIM.to_dict(), dict(shared), rows, {"note": "test"}).save(folder)
+
+
+def test_the_base_model_round_trips_and_damage_is_refused(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from stylestudio.core.errors import TrainingError
+    from stylestudio.core.training.base_model import WEIGHTS, load_base_model
+
+    assert load_base_model(tmp_path / "none") is None
+    _tiny_base(tmp_path / "base")
+    model = load_base_model(tmp_path / "base")
+    assert model is not None and set(model.rows) == {"warm", "cool"}
+    net = Generator(SLIM)
+    net.load_state_dict(model.state_for("warm"))
+    assert not torch.equal(
+        model.state_for("warm")["head.1.weight"] * 0, net.state_dict()["head.1.weight"]
+    )
+
+    for damage in ("nan", "shape"):
+        folder = tmp_path / damage
+        _tiny_base(folder)
+        tensors = load_file(str(folder / WEIGHTS))
+        name = "row.warm.encoder.0.norm.weight"
+        if damage == "nan":
+            tensors[name] = torch.full_like(tensors[name], float("nan"))
+        else:
+            tensors[name] = torch.ones(3)
+        save_file(tensors, str(folder / WEIGHTS))
+        with pytest.raises(TrainingError, match="damaged"):
+            load_base_model(folder)
+
+
+def test_without_a_library_a_new_style_starts_from_the_closest_base_row(tmp_path: Path) -> None:
+    _tiny_base(tmp_path / "base")
+    candidates = warm_start.base_candidates(None, tmp_path / "base")
+    assert sorted(c.style_id for c in candidates) == ["test-base:cool", "test-base:warm"]
+    assert warm_start.base_generator_params(None, tmp_path / "base") == SLIM.to_dict()

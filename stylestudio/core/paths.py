@@ -37,6 +37,11 @@ def builtin_styles_dir() -> Path:
     return resources_dir() / "styles"
 
 
+def base_model_dir() -> Path:
+    """The base model new styles start from (see ``core.training.base_model``)."""
+    return resources_dir() / "base"
+
+
 def sample_images_dir() -> Path:
     return resources_dir() / "samples"
 

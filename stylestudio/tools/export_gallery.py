@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=os.environ.get("STYLESTUDIO_SHARED_DATA"))
     parser.add_argument("--state", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True, help="folder to write styles into")
+    parser.add_argument("--out", type=Path, help="folder to write the gallery's styles into")
+    parser.add_argument(
+        "--base-out", type=Path, help="folder to write the compact base model into (warm starts)"
+    )
     parser.add_argument(
         "--thumbnail-photo", type=Path, default=Path("resources/samples/chelsea.jpg")
     )
@@ -143,6 +146,35 @@ def main(argv: list[str] | None = None) -> int:
             ["python -m stylestudio.tools.export_gallery", *(argv or sys.argv[1:])]
         ),
     }
+    if args.base_out is not None:
+        from stylestudio.core.training.base_model import BaseModel
+
+        mean = ms.StyleBank.mixture(bank, torch.full((len(keys),), 1.0 / len(keys)))
+        base_state = dict(generator.state_dict())
+        base_state.update({k: v.detach().clone() for k, v in mean.items()})
+        rows = {
+            key: {k: v.detach().clone() for k, v in bank.row(i).items()}
+            for i, key in enumerate(keys)
+        }
+        info = {
+            "paintings": {
+                key: {
+                    "title": provenance[key].title,
+                    "artist": provenance[key].artist,
+                    "year": provenance[key].year,
+                    "licence": provenance[key].licence,
+                    "sha256": provenance[key].sha256,
+                }
+                for key in keys
+            },
+            "training": training_record,
+            "license": "MIT (weights trained by StyleStudio's own code on public-domain paintings)",
+        }
+        model = BaseModel(BASE_MODEL_ID, config.to_dict(), base_state, rows, info)
+        model.save(args.base_out)
+        print(f"wrote the base model to {args.base_out}")
+    if args.out is None:
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     for index, key in enumerate(keys):
         style_id, name = GALLERY_NAMES[key]

@@ -41,7 +41,7 @@ class TrainingConfig:
     lr_d: float = 2e-4
     lr_norm: float = 5e-3  # the instance-norm scales and shifts (see norm_only_steps)
     norm_only_steps: int = 0  # first steps adapt only the norm parameters (fast warm start)
-    warm_start: bool = True  # without start_from: begin from the closest built-in base style
+    warm_start: bool = False  # without start_from: begin from the closest base-model painting
     content_weight: float = 1.0
     style_weight: float = 5.0
     tv_weight: float = 10.0
@@ -111,6 +111,7 @@ class TrainingConfig:
             raise TrainingError(
                 f"Unknown training preset {name!r}; choose one of {', '.join(PRESET_NAMES)}."
             )
+        base["warm_start"] = True
         base["preset_name"] = name
         base.update(overrides)
         return cls(**base).validated()

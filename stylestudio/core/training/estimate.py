@@ -91,11 +91,12 @@ def estimate_duration(
 
 
 def _base_generator_config() -> GeneratorConfig | None:
+    from stylestudio.core import paths
     from stylestudio.core.library import StyleLibrary
     from stylestudio.core.training.warm_start import base_generator_params
 
     try:
-        params = base_generator_params(StyleLibrary())
+        params = base_generator_params(StyleLibrary(), paths.base_model_dir())
     except Exception:  # an unreadable library only costs the estimate its precision
         return None
     return GeneratorConfig.from_dict(params) if params else None

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
+from stylestudio.core import paths
 from stylestudio.core.training import losses
+from stylestudio.core.training.base_model import load_base_model
 from stylestudio.core.training.data import resize_long_side
 
 if TYPE_CHECKING:
@@ -49,20 +52,28 @@ def _is_base_member(manifest: object) -> bool:
     )
 
 
-def base_generator_params(library: StyleLibrary) -> dict[str, int] | None:
-    """The generator parameters a warm-started style will have (None: no base styles)."""
-    for record in library.list():
-        if _is_base_member(record.manifest):
-            return dict(record.manifest.params)
-    return None
+def base_generator_params(
+    library: StyleLibrary | None, base_dir: Path | None = None
+) -> dict[str, int] | None:
+    """The generator parameters a warm-started style will have (None: nothing to start from)."""
+    if library is not None:
+        for record in library.list():
+            if _is_base_member(record.manifest):
+                return dict(record.manifest.params)
+    model = load_base_model(base_dir if base_dir is not None else paths.base_model_dir())
+    return dict(model.params) if model is not None else None
 
 
-def base_candidates(library: StyleLibrary) -> list[Candidate]:
-    """The library's styles that belong to the base family (built-in gallery styles)."""
+def base_candidates(library: StyleLibrary | None, base_dir: Path | None = None) -> list[Candidate]:
+    """Starting points: the library's base-family styles and the shipped base model's rows."""
     from stylestudio.core import stylepack
 
     found = []
-    for record in library.list():
+    model = load_base_model(base_dir if base_dir is not None else paths.base_model_dir())
+    if model is not None:
+        for key in model.rows:
+            found.append(Candidate(f"{model.model_id}:{key}", model.params, model.state_for(key)))
+    for record in library.list() if library is not None else []:
         manifest = record.manifest
         if not _is_base_member(manifest):
             continue
