@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylestudio.cli.inputs import expand_inputs, output_path
+from stylestudio.cli.inputs import expand_inputs
 from stylestudio.cli.main import main
+from stylestudio.core.export import StyleRef, parse_output
 from tests.conftest import make_tiny_style
 
 
@@ -58,15 +59,28 @@ def test_stylize_folder_with_one_bad_file_continues_and_reports(builtin_dir, tmp
     assert good1.exists() and good2.exists()
 
 
-def test_stylize_never_overwrites_existing_output_or_input(builtin_dir, tmp_path, capsys):
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_stylize_refuses_to_write_onto_an_input(builtin_dir, tmp_path, capsys, overwrite):
     src = _photo(tmp_path / "cat.png")
     original = src.read_bytes()
-    # A pattern that points the output at the input itself must be refused, not overwrite it.
-    code = main(["stylize", str(src), "-o", str(tmp_path / "{stem}.png"), "--tile", "0"])
-    assert code == 0
+    # A pattern that points the output at the input itself is refused up front (the same rule
+    # as the GUI's export), with or without --overwrite: no "cat (2).png" next to it either.
+    extra = ["--overwrite"] if overwrite else []
+    code = main(["stylize", str(src), "-o", str(tmp_path / "{stem}.png"), "--tile", "0", *extra])
+    assert code == 1
+    assert "would overwrite an original photo" in capsys.readouterr().err
     assert src.read_bytes() == original
-    outputs = sorted(p.name for p in tmp_path.glob("cat*.png"))
-    assert outputs == ["cat (2).png", "cat.png"]
+    assert sorted(p.name for p in tmp_path.glob("cat*.png")) == ["cat.png"]
+
+
+def test_stylize_never_overwrites_an_existing_output(builtin_dir, tmp_path):
+    src = _photo(tmp_path / "cat.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cat.png").write_bytes(b"someone else's file")
+    assert main(["stylize", str(src), "-o", str(out / "{stem}.png"), "--tile", "0"]) == 0
+    assert (out / "cat.png").read_bytes() == b"someone else's file"
+    assert sorted(p.name for p in out.iterdir()) == ["cat (2).png", "cat.png"]
 
 
 def test_stylize_strength_zero_returns_the_photo(builtin_dir, tmp_path):
@@ -114,10 +128,18 @@ def test_inputs_expand_globs_and_dedupe(tmp_path):
 
 def test_output_path_patterns(tmp_path):
     src = tmp_path / "in" / "photo.jpg"
-    assert output_path(src, None, "ink", None, 1) == tmp_path / "in" / "photo-ink.jpg"
-    assert output_path(src, str(tmp_path / "o") + "/", "ink", "png", 1).name == "photo-ink.png"
-    pattern = str(tmp_path / "{style}_{index}_{stem}")
-    assert output_path(src, pattern, "ink", "webp", 7).name == "ink_7_photo.webp"
+    ink = StyleRef(tmp_path, "ink", "Ink: Wash")
+
+    def output_path(output, fmt, index, strength=1.0):
+        return parse_output(output, fmt).path_for(src, ink, index, strength)
+
+    assert output_path(None, None, 1) == tmp_path / "in" / "photo-ink.jpg"
+    assert output_path(str(tmp_path / "o") + "/", "png", 1).name == "photo-ink.png"
+    pattern = str(tmp_path / "{style_id}_{index}_{stem}")
+    assert output_path(pattern, "webp", 7).name == "ink_7_photo.webp"
+    # The GUI's placeholders work here too: {style} is the name, {n} is padded.
+    pattern = str(tmp_path / "{style}-{n}-{strength}")
+    assert output_path(pattern, None, 7, 0.5).name == "Ink_ Wash-007-50.jpg"
 
 
 def test_module_entry_point_runs_without_display(tmp_path):

@@ -150,8 +150,8 @@ def test_gui_dialog_shows_an_invalid_pattern_and_refuses_to_export(
 ) -> None:
     from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
+    from stylestudio.core.export import ExportSettings
     from stylestudio.gui.export_dialog import ExportDialog
-    from stylestudio.gui.export_plan import ExportSettings
 
     sample = tmp_path / "alpine.png"
     dialog = ExportDialog(
@@ -192,16 +192,14 @@ def engine_client(qtbot, tmp_path: Path, gui_style: Path):
 
 
 def _gui_export(qtbot, client, photos: list[Path], style: Path, **settings):
+    from stylestudio.core.export import ExportSettings, StyleRef
     from stylestudio.gui.adjustments import Adjustments
-    from stylestudio.gui.export_plan import ExportSettings
-    from stylestudio.gui.worker import ExportJob
+    from stylestudio.gui.messages import ExportJob
 
     job = ExportJob(
         job_id=client.next_id(),
-        photos=photos,
-        style_id="tiny",
-        style_name="Ink",
-        style_location=style,
+        photos=tuple(photos),
+        style=StyleRef(style, "tiny", "Ink"),
         adjustments=Adjustments(),
         settings=ExportSettings(**settings),
     )

@@ -1,26 +1,13 @@
-"""Expanding command-line inputs (files, folders, globs) and naming outputs."""
+"""Expanding command-line inputs (files, folders, globs); outputs are named by ``core.export``."""
 
 from __future__ import annotations
 
-import enum
 import glob
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylestudio.core.atomic import is_temp_name
 from stylestudio.core.imageio import is_supported_image_path
-from stylestudio.core.output_names import NamePattern, Placeholder, ValueKind
-
-#: Placeholders an output pattern may use ({index} counts from 1 and takes specs like {index:03d}).
-PLACEHOLDERS = (
-    Placeholder("stem"),
-    Placeholder("style"),
-    Placeholder("ext"),
-    Placeholder("index", ValueKind.NUMBER),
-)
-_WHAT = "output pattern"
-_SEPARATORS = ("/", "\\")
 
 
 @dataclass
@@ -82,72 +69,3 @@ def expand_inputs(items: list[str]) -> ExpandedInputs:
         else:
             result.missing.append((path, "no such file or folder"))
     return result
-
-
-class OutputKind(enum.Enum):
-    NEXT_TO_INPUT = "next-to-input"  # no -o
-    FOLDER = "folder"  # an existing folder, or a path ending in a separator / without suffix
-    FILE = "file"  # one fixed file name
-    PATTERN = "pattern"  # uses placeholders
-
-
-@dataclass(frozen=True)
-class OutputSpec:
-    """What ``-o`` means, checked once before any work (a bad pattern is an error up front)."""
-
-    kind: OutputKind
-    path: Path | None = None
-    pattern: NamePattern | None = None
-
-    def path_for(self, source: Path, style_id: str, fmt: str | None, index: int) -> Path:
-        """Where the result of ``source`` goes (before collision handling)."""
-        ext = _output_ext(source, fmt)
-        default_name = f"{source.stem}-{style_id}.{ext}"
-        if self.kind is OutputKind.NEXT_TO_INPUT:
-            return source.parent / default_name
-        if self.kind is OutputKind.FOLDER:
-            assert self.path is not None
-            return self.path / default_name
-        if self.kind is OutputKind.FILE:
-            assert self.path is not None
-            return self.path
-        assert self.pattern is not None
-        name = self.pattern.render(stem=source.stem, style=style_id, ext=ext, index=index)
-        if name.endswith(_SEPARATORS):  # a pattern for the folder only
-            return Path(name) / default_name
-        target = Path(name)
-        return target if target.suffix else target.with_suffix(f".{ext}")
-
-
-def parse_output(output: str | None) -> OutputSpec:
-    """Interpret ``-o``: a folder (existing, or ending in a separator), a pattern using
-    :data:`PLACEHOLDERS` (any ``{`` or ``}`` makes it one), a file, or None (next to the input).
-
-    Raises ``PatternError`` (one sentence) for an unknown or malformed placeholder.
-    """
-    if output is None:
-        return OutputSpec(OutputKind.NEXT_TO_INPUT)
-    out = Path(output)
-    if os.path.isdir(out):  # unlike Path.is_dir, False (not an error) for an over-long name
-        return OutputSpec(OutputKind.FOLDER, out)
-    if "{" in output or "}" in output:
-        return OutputSpec(OutputKind.PATTERN, pattern=NamePattern(output, PLACEHOLDERS, _WHAT))
-    if output.endswith(_SEPARATORS) or not out.suffix:
-        return OutputSpec(OutputKind.FOLDER, out)
-    return OutputSpec(OutputKind.FILE, out)
-
-
-def output_path(
-    source: Path, output: str | None, style_id: str, fmt: str | None, index: int
-) -> Path:
-    """Where the result of ``source`` goes; see :func:`parse_output` for ``output``."""
-    return parse_output(output).path_for(source, style_id, fmt, index)
-
-
-def _output_ext(source: Path, fmt: str | None) -> str:
-    ext = (fmt or source.suffix.lstrip(".") or "png").lower()
-    if ext in ("tif",):
-        ext = "tiff"
-    if ext not in ("png", "jpg", "jpeg", "webp", "tiff"):
-        ext = "png"
-    return ext

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-import time
 from pathlib import Path
 
 from stylestudio.cli.common import resolve_style
-from stylestudio.cli.inputs import OutputSpec, expand_inputs, parse_output
+from stylestudio.cli.inputs import expand_inputs
 from stylestudio.cli.progress import ProgressLine
-from stylestudio.core.atomic import clean_stale_temps
 from stylestudio.core.errors import StyleStudioError
+from stylestudio.core.export import (
+    ExportEvent,
+    ExportRequest,
+    FileStarted,
+    FileWritten,
+    Look,
+    OutputSpec,
+    StyleRef,
+    parse_output,
+    run_export,
+)
 from stylestudio.core.output_names import IfExists
 
 
@@ -28,9 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-o",
         "--output",
-        help="output folder, or a pattern using {stem} {style} {ext} {index} "
-        "(format specs such as {index:03d} allowed; write {{ }} for literal braces; "
-        "default: next to each input as {stem}-{style}.{ext})",
+        help="output folder, or a pattern using {stem} {style} {style_id} {ext} {index} {n} "
+        "{strength} (format specs such as {index:03d} allowed; write {{ }} for literal braces; "
+        "default: next to each input as {stem}-{style_id}.{ext})",
     )
     p.add_argument("--strength", type=float, default=1.0, help="0 = original … 1 = full style")
     p.add_argument(
@@ -58,21 +66,29 @@ def _validate(args: argparse.Namespace) -> OutputSpec:
         raise StyleStudioError("--scale must be between 0.25 and 4.")
     if not 1 <= args.quality <= 100:
         raise StyleStudioError("--quality must be between 1 and 100.")
-    return parse_output(args.output)
+    return parse_output(args.output, args.format)
 
 
-class _TempSweeper:
-    """Removes stale temp files (of killed runs) from each output folder before its first write."""
+class _Reporter:
+    """Prints the export's events: a progress line per photo, then where it went or why not."""
 
     def __init__(self) -> None:
-        self._done: set[Path] = set()
+        self.bar = ProgressLine()
+        self.label = ""
 
-    def before_writing_into(self, folder: Path) -> None:
-        key = folder.absolute()
-        if key not in self._done:
-            self._done.add(key)
-            with contextlib.suppress(OSError):  # an unreadable folder: the write reports it
-                clean_stale_temps(folder)
+    def progress(self, _index: int, fraction: float) -> None:
+        self.bar.update(self.label, fraction)
+
+    def __call__(self, event: ExportEvent) -> None:
+        if isinstance(event, FileStarted):
+            self.label = f"[{event.index}/{event.total}] {event.photo.name}"
+        elif isinstance(event, FileWritten):
+            notes = "; ".join(event.notes)
+            took = f"({event.elapsed_s:.1f} s)"
+            self.bar.done(f"{self.label} → {event.path} {took}{' · ' + notes if notes else ''}")
+        else:
+            self.bar.done()
+            print(f"{self.label}: {event.message}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,60 +102,29 @@ def run(args: argparse.Namespace) -> int:
             print(f"{path}: {why}", file=sys.stderr)
         raise StyleStudioError("No images to stylise.")
 
-    from stylestudio.core.engine import Engine, StylizeOptions
-    from stylestudio.core.imageio import load_image, save_image
+    from stylestudio.core.engine import Engine
 
     style = resolve_style(args.style)
     engine = Engine(device=args.device)
-    options = StylizeOptions(
-        strength=args.strength,
-        preserve_colors=args.preserve_colors,
-        style_scale=args.scale,
-        max_side=args.max_side,
-        tile_size=args.tile,
+    request = ExportRequest(
+        photos=tuple(found.images),
+        style=StyleRef(style.location, style.style_id, style.name),
+        destination=output,
+        look=Look(
+            strength=args.strength,
+            preserve_colors=args.preserve_colors,
+            style_scale=args.scale,
+            max_side=args.max_side,
+            tile_size=args.tile,
+        ),
+        quality=args.quality,
+        if_exists=IfExists.REPLACE if args.overwrite else IfExists.NEW_NAME,
     )
-    protect = [p.resolve() for p in found.images]
-    if_exists = IfExists.REPLACE if args.overwrite else IfExists.NEW_NAME
-    sweeper = _TempSweeper()
-    bar = ProgressLine()
-    total = len(found.images)
-    written = 0
     print(f"Style: {style.name} · device: {engine.device_description}", file=sys.stderr)
-    for index, source in enumerate(found.images, start=1):
-        label = f"[{index}/{total}] {source.name}"
-        try:
-            start = time.perf_counter()
-            image = load_image(source)
-            result = engine.stylize(
-                image.rgb,
-                style.location,
-                options,
-                progress=lambda f, _msg, label=label: bar.update(label, f),
-            )
-            target = output.path_for(source, style.style_id, args.format, index)
-            sweeper.before_writing_into(target.parent)
-            alpha = image.alpha
-            if alpha is not None and alpha.shape[:2] != result.image.shape[:2]:
-                alpha = None  # preview size differs; alpha cannot be reused
-            target = save_image(
-                target,
-                result.image,
-                alpha=alpha,
-                icc_profile=image.icc_profile,
-                exif=image.exif,
-                quality=args.quality,
-                protect=protect,
-                if_exists=if_exists,
-            )
-            written += 1
-            notes = "; ".join(result.notes)
-            took = time.perf_counter() - start
-            bar.done(f"{label} → {target} ({took:.1f} s){' · ' + notes if notes else ''}")
-        except StyleStudioError as exc:
-            bar.done()
-            print(f"{label}: {exc}", file=sys.stderr)
-            failures.append((source, str(exc)))
-    print(f"Done: {written} of {total} image(s) stylised.", file=sys.stderr)
+    reporter = _Reporter()
+    summary = run_export(request, engine.stylize, reporter, progress=reporter.progress)
+    failures += summary.failed
+    print(f"Done: {len(summary.written)} of {summary.total} image(s) stylised.", file=sys.stderr)
     if failures:
         print(f"{len(failures)} problem(s):", file=sys.stderr)
         for path, why in failures:

@@ -1,26 +1,23 @@
 """Instant strength / colour re-blending on the cached network output, off the GUI thread.
 
 Colour preservation converts to Lab in float64, far above the 30 ms budget of a slider step for
-screen-size images, so it runs in its own small thread ("latest wins"). Large images get a
-strided quick pass first, then the full pass, both painted as they arrive.
+screen-size images, so it runs as a background job (``runner.Job``, "latest wins"). Large images
+get a strided quick pass first, then the full pass, both painted as they arrive.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from stylestudio.core.adjust import apply_adjustments
-from stylestudio.gui.mailbox import LatestSlot
 from stylestudio.gui.qimage import display_mips
 from stylestudio.gui.resample import quick_view
-
-log = logging.getLogger(__name__)
+from stylestudio.gui.runner import Job, JobKind
 
 QUICK_PASS_SIDE = 640
 QUICK_PASS_MIN_SIDE = 1200
@@ -50,73 +47,43 @@ class AdjustResult:
         return self.mips[0]
 
 
-class AdjustWorker(QObject):
-    adjusted = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: LatestSlot[AdjustRequest] = LatestSlot()
-        self.stopping = threading.Event()
-        self.runs = 0
-
-    @Slot()
-    def process(self) -> None:
-        while not self.stopping.is_set():
-            req = self.requests.take()
-            if req is None:
-                return
-            try:
-                self._run(req)
-            except Exception as exc:
-                log.exception("adjustment failed")
-                self.failed.emit(f"{type(exc).__name__}: {exc}")
-
-    def _run(self, req: AdjustRequest) -> None:
-        self.runs += 1
-        big = max(req.raw.shape[:2]) > QUICK_PASS_MIN_SIDE
-        if big and req.preserve_colors:
-            quick = apply_adjustments(
-                quick_view(req.original, QUICK_PASS_SIDE),
-                quick_view(req.raw, QUICK_PASS_SIDE),
-                req.strength,
-                req.preserve_colors,
-            )
-            self._emit(req, quick, final=False)
-            if self.requests.has_pending() or self.stopping.is_set():
-                return
-        result = apply_adjustments(req.original, req.raw, req.strength, req.preserve_colors)
-        self._emit(req, result, final=True)
-
-    def _emit(self, req: AdjustRequest, rgb: np.ndarray, final: bool) -> None:
-        self.adjusted.emit(
-            AdjustResult(
-                req.request_id,
-                req.base_key,
-                display_mips(rgb),
-                final,
-                req.strength,
-                req.preserve_colors,
-            )
+def adjust_passes(req: AdjustRequest) -> Generator[AdjustResult, None, AdjustResult]:
+    """Large images with colour preservation: a strided quick pass first (yielded), then the
+    full pass (returned)."""
+    big = max(req.raw.shape[:2]) > QUICK_PASS_MIN_SIDE
+    if big and req.preserve_colors:
+        quick = apply_adjustments(
+            quick_view(req.original, QUICK_PASS_SIDE),
+            quick_view(req.raw, QUICK_PASS_SIDE),
+            req.strength,
+            req.preserve_colors,
         )
+        yield _result(req, quick, final=False)
+    rgb = apply_adjustments(req.original, req.raw, req.strength, req.preserve_colors)
+    return _result(req, rgb, final=True)
+
+
+def _result(req: AdjustRequest, rgb: np.ndarray, final: bool) -> AdjustResult:
+    return AdjustResult(
+        req.request_id, req.base_key, display_mips(rgb), final, req.strength, req.preserve_colors
+    )
 
 
 class Adjuster(QObject):
-    """GUI-side handle of the adjustment thread."""
+    """Runs one adjustment at a time as a background job; "latest wins": a new request while one
+    runs is kept (replacing an older pending one) and cancels the running one after its quick
+    pass. ``adjusted(AdjustResult)`` and ``failed(message)`` arrive on the GUI thread."""
 
-    _wake = Signal()
+    adjusted = Signal(object)
+    failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("StyleStudio adjust")
-        self.worker = AdjustWorker()
-        self.worker.moveToThread(self.thread)
-        self._wake.connect(self.worker.process)
-        self.thread.finished.connect(self.worker.deleteLater)
-        self.thread.start()
+        self._pending: AdjustRequest | None = None
+        self._job: Job | None = None
         self._next_id = 0
         self._stopped = False
+        self.runs = 0
 
     def request(
         self,
@@ -127,20 +94,51 @@ class Adjuster(QObject):
         preserve_colors: bool,
     ) -> int:
         self._next_id += 1
-        self.worker.requests.put(
-            AdjustRequest(self._next_id, base_key, original, raw, strength, preserve_colors)
+        self._pending = AdjustRequest(
+            self._next_id, base_key, original, raw, strength, preserve_colors
         )
-        if not self._stopped:
-            self._wake.emit()
+        if self._job is not None:
+            self._job.cancel()
+        else:
+            self._start_next()
         return self._next_id
 
     @property
     def latest_id(self) -> int:
         return self._next_id
 
+    def is_running(self) -> bool:
+        return self._job is not None and self._job.isRunning()
+
+    def _start_next(self) -> None:
+        req, self._pending = self._pending, None
+        if req is None or self._stopped:
+            return
+        self.runs += 1
+        self._job = Job(lambda: adjust_passes(req), JobKind.ADJUST)
+        self._job.progress.connect(self._emit)
+        self._job.returned.connect(self._emit)
+        self._job.errored.connect(self._failed)
+        self._job.finished.connect(self._job_finished)
+        self._job.start()
+
+    def _emit(self, result: AdjustResult) -> None:
+        self.adjusted.emit(result)
+
+    def _failed(self, message: str) -> None:
+        self.failed.emit(message)
+
+    def _job_finished(self) -> None:
+        if self._job is not None:
+            self._job.wait()
+        self._job = None
+        self._start_next()
+
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         self._stopped = True
-        self.worker.stopping.set()
-        self.worker.requests.clear()
-        self.thread.quit()
-        return bool(self.thread.wait(timeout_ms))
+        self._pending = None
+        job = self._job
+        if job is None:
+            return True
+        job.cancel()
+        return bool(job.wait(timeout_ms))

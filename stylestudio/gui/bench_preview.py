@@ -148,7 +148,7 @@ def _measure(args, window, photo: Path, style_desc: str, width: int, height: int
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     from stylestudio.gui.adjuster import AdjustResult
-    from stylestudio.gui.worker import PreviewResult
+    from stylestudio.gui.messages import PreviewResult
 
     window.resize(1600, 1000)
     window.show()

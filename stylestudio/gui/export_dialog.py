@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stylestudio.gui.export_plan import (
+from stylestudio.core.export import (
     DEFAULT_PATTERN,
     FORMATS,
     LOSSY,
     ExportSettings,
     PatternError,
-    planned_path,
+    StyleRef,
     validate_pattern,
 )
 
@@ -52,6 +52,7 @@ class ExportDialog(QDialog):
         count: int,
         sample_photo: Path | None = None,
         style_name: str = "",
+        style_id: str = "",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("exportDialog")
@@ -59,7 +60,7 @@ class ExportDialog(QDialog):
             self.tr("Export photo") if count == 1 else self.tr("Export {0} photos").format(count)
         )
         self._sample = sample_photo
-        self._style_name = style_name
+        self._style = StyleRef(Path(), style_id or "style", style_name or "style")
 
         self.format = QComboBox()
         for key, label in _format_labels().items():
@@ -157,7 +158,7 @@ class ExportDialog(QDialog):
         if problem or self._sample is None:
             self.preview.clear()
             return
-        example = planned_path(settings, self._sample, self._style_name or "style", 1, 1.0)
+        example = settings.path_for(self._sample, self._style, 1, 1.0)
         self.preview.setText(self.tr("Example: {0}").format(example.name))
 
     def _choose_folder(self) -> None:

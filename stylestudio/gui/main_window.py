@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from stylestudio import __version__
+from stylestudio.core.export import DEFAULT_PATTERN, FORMATS, ExportSettings, StyleRef
 from stylestudio.core.imageio import SUPPORTED_EXTENSIONS
 from stylestudio.gui.adjuster import Adjuster, AdjustResult
 from stylestudio.gui.adjustments import Adjustments, AdjustmentsPanel
@@ -41,22 +42,20 @@ from stylestudio.gui.banner import Banner, BannerKind
 from stylestudio.gui.canvas import Canvas
 from stylestudio.gui.drops import collect_image_paths
 from stylestudio.gui.export_dialog import ExportDialog
-from stylestudio.gui.export_plan import DEFAULT_PATTERN, FORMATS, ExportSettings
 from stylestudio.gui.filmstrip import Filmstrip
 from stylestudio.gui.gallery import StyleCard, StyleGallery
-from stylestudio.gui.plain_text import literal_rich_text, menu_text, plain_label, window_title
-from stylestudio.gui.settings import AppSettings
-from stylestudio.gui.undo import AdjustCommand
-from stylestudio.gui.worker import (
-    WIZARD_MODULE,
-    EngineClient,
+from stylestudio.gui.messages import (
     ExportJob,
     ExportSummary,
     LibraryOp,
+    LibraryOpKind,
     PhotoLoaded,
     PreviewResult,
-    WorkerConfig,
 )
+from stylestudio.gui.plain_text import literal_rich_text, menu_text, plain_label, window_title
+from stylestudio.gui.settings import AppSettings
+from stylestudio.gui.undo import AdjustCommand
+from stylestudio.gui.worker import WIZARD_MODULE, EngineClient, WorkerConfig
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +205,10 @@ class MainWindow(QMainWindow):
         self.filmstrip.photoSelected.connect(self.show_photo)
         self.gallery.styleSelected.connect(self.select_style)
         self.gallery.renameRequested.connect(
-            lambda sid, name: self.client.library(LibraryOp("rename", sid, name))
+            lambda sid, name: self.client.library(LibraryOp(LibraryOpKind.RENAME, sid, name))
         )
         self.gallery.exportRequested.connect(
-            lambda sid, path: self.client.library(LibraryOp("export", sid, path=path))
+            lambda sid, path: self.client.library(LibraryOp(LibraryOpKind.EXPORT, sid, path=path))
         )
         self.gallery.deleteRequested.connect(self._delete_style)
         self.gallery.importRequested.connect(self.import_style_pack)
@@ -217,8 +216,8 @@ class MainWindow(QMainWindow):
         self.panel.adjustmentsChanged.connect(self._adjustments_edited)
         # Worker signals go to methods of this window only: PySide runs lambdas and plain
         # functions connected to another thread's signal in that thread.
-        self.adjuster.worker.adjusted.connect(self._adjusted)
-        self.adjuster.worker.failed.connect(self._adjust_failed)
+        self.adjuster.adjusted.connect(self._adjusted)
+        self.adjuster.failed.connect(self._adjust_failed)
 
     def _action(
         self,
@@ -399,7 +398,7 @@ class MainWindow(QMainWindow):
         paths = [Path(p) for p in paths]
         packs = [p for p in paths if p.suffix.lower() == STYLEPACK_SUFFIX and p.is_file()]
         for pack in packs:
-            self.client.library(LibraryOp("import", path=pack))
+            self.client.library(LibraryOp(LibraryOpKind.IMPORT, path=pack))
         paths = [p for p in paths if p not in packs]
         if packs and not paths:
             return []
@@ -499,7 +498,7 @@ class MainWindow(QMainWindow):
         return self.gallery.card(self._style_id) if self._style_id else None
 
     def _delete_style(self, style_id: str) -> None:
-        self.client.library(LibraryOp("delete", style_id))
+        self.client.library(LibraryOp(LibraryOpKind.DELETE, style_id))
 
     def import_style_pack(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -510,21 +509,21 @@ class MainWindow(QMainWindow):
         )
         if path:
             self.settings.set_last_dir("styles", Path(path).parent)
-            self.client.library(LibraryOp("import", path=Path(path)))
+            self.client.library(LibraryOp(LibraryOpKind.IMPORT, path=Path(path)))
 
-    def _library_done(self, kind: str, message: str) -> None:
+    def _library_done(self, kind: LibraryOpKind, message: str) -> None:
         texts = {
-            "rename": self.tr("Style renamed to “{0}”."),
-            "delete": self.tr("Style deleted."),
-            "import": self.tr("Style imported."),
-            "export": self.tr("Style pack saved to {0}."),
+            LibraryOpKind.RENAME: self.tr("Style renamed to “{0}”."),
+            LibraryOpKind.DELETE: self.tr("Style deleted."),
+            LibraryOpKind.IMPORT: self.tr("Style imported."),
+            LibraryOpKind.EXPORT: self.tr("Style pack saved to {0}."),
         }
         if kind in texts:
             self.statusBar().showMessage(texts[kind].format(message), 6000)
-        if kind == "import" and message:
+        if kind is LibraryOpKind.IMPORT and message:
             QTimer.singleShot(0, lambda: self.select_style(message))
 
-    def _library_failed(self, kind: str, message: str) -> None:
+    def _library_failed(self, _kind: LibraryOpKind, message: str) -> None:
         self.show_error(message)
 
     def open_training_wizard(self) -> None:
@@ -573,7 +572,7 @@ class MainWindow(QMainWindow):
     def _style_created(self, style_id: str) -> None:
         self.settings.set_last_style(style_id)
         self._style_id = None
-        self.client.library(LibraryOp("list"))
+        self.client.library(LibraryOp(LibraryOpKind.LIST))
 
     # Adjustments --------------------------------------------------------------------------
     def adjustments(self) -> Adjustments:
@@ -753,6 +752,7 @@ class MainWindow(QMainWindow):
             count=len(photos),
             sample_photo=photos[0] if photos else None,
             style_name=style.name if style else "",
+            style_id=style.id if style else "",
         )
 
     def _ask_and_export(self, photos: list[Path]) -> None:
@@ -789,10 +789,8 @@ class MainWindow(QMainWindow):
         s.set_export_value("replace", "true" if settings.replace_existing else "false")
         job = ExportJob(
             job_id=self.client.next_id(),
-            photos=list(photos),
-            style_id=style.id,
-            style_name=style.name,
-            style_location=style.location,
+            photos=tuple(photos),
+            style=StyleRef(style.location, style.id, style.name),
             adjustments=self.panel.adjustments(),
             settings=settings,
         )

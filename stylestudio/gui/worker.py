@@ -4,33 +4,53 @@ The GUI thread never runs torch. It posts requests into thread-safe mailboxes an
 worker with a queued signal; the worker answers with signals (delivered on the GUI thread).
 View requests are "latest wins": a newer one replaces a pending one and cancels the running one
 through the engine's cancel callback, so a slider storm causes only a few network runs.
-Torch, the engine and the library are imported here, in the worker thread.
+Torch, the engine and the library are imported here, in the worker thread. Exports run the
+core's ``export_photos`` one photo per turn, so previews stay responsive during a batch. The
+messages it exchanges with the GUI are in ``messages.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import logging
 import os
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
-from PySide6.QtGui import QImage
 
-from stylestudio.core.errors import CancelledError, ImageSaveError, StyleStudioError
+from stylestudio.core import export
+from stylestudio.core.errors import CancelledError, StyleStudioError
+from stylestudio.core.export import (
+    ExportEvent,
+    ExportRequest,
+    ExportSummary,
+    FileFailed,
+    FileStarted,
+    Look,
+)
+from stylestudio.core.jobs import LibraryOp, run_library_op
 from stylestudio.gui.adjustments import Adjustments
-from stylestudio.gui.export_plan import ExportSettings, planned_path
 from stylestudio.gui.gallery import StyleCard
 from stylestudio.gui.mailbox import FifoBox, LatestSlot
+from stylestudio.gui.messages import ExportJob, PhotoLoaded, PreviewResult, ViewRequest
 from stylestudio.gui.qimage import display_mips
 from stylestudio.gui.resample import downscale
+from stylestudio.gui.runner import user_message
+
+if TYPE_CHECKING:
+    from stylestudio.core.engine import Engine, StylizeOptions, StylizeResult
+    from stylestudio.core.engine.stylize import CancelFn, ProgressFn
+
+    Hook = ProgressFn | CancelFn | None
+    from stylestudio.core.imageio import LoadedImage
+    from stylestudio.core.library import StyleLibrary
 
 log = logging.getLogger(__name__)
 
@@ -51,92 +71,10 @@ class WorkerConfig:
     quick_side: int = QUICK_SIDE
 
 
-@dataclass(frozen=True)
-class ViewRequest:
-    """Show ``photo`` (and stylise it when ``style_location`` is set)."""
-
-    request_id: int
-    photo: Path
-    style_id: str | None
-    style_location: Path | None
-    adjustments: Adjustments
-    display_side: int = 2048
-    #: Bumped by the GUI whenever its canvas is reset; the original is sent once per epoch.
-    canvas_epoch: int = 0
-
-
-@dataclass
-class PhotoLoaded:
-    request_id: int
-    canvas_epoch: int
-    photo: Path
-    mips: list[QImage]  # display images, full size first
-    width: int
-    height: int
-
-    @property
-    def image(self) -> QImage:
-        return self.mips[0]
-
-
-@dataclass
-class PreviewResult:
-    request_id: int
-    photo: Path
-    style_id: str
-    stage: int  # 1 = quick low-resolution, 2 = final
-    final: bool
-    mips: list[QImage]  # display images of the result, full size first
-    original: np.ndarray  # the photo at the result's size, for instant re-adjustment
-    raw: np.ndarray  # network output before strength / colour preservation
-    adjustments: Adjustments
-    elapsed_s: float
-    device: str
-    canvas_epoch: int = 0
-    notes: tuple[str, ...] = ()  # e.g. "GPU ran out of memory; finished on the CPU."
-
-    @property
-    def image(self) -> QImage:
-        return self.mips[0]
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.image.width(), self.image.height()
-
-
-@dataclass(frozen=True)
-class LibraryOp:
-    kind: str  # "list", "rename", "delete", "import", "export"
-    style_id: str = ""
-    name: str = ""
-    path: Path | None = None
-
-
-@dataclass
-class ExportJob:
-    job_id: int
-    photos: list[Path]
-    style_id: str
-    style_name: str
-    style_location: Path
-    adjustments: Adjustments
-    settings: ExportSettings
-
-
-@dataclass
-class ExportSummary:
-    job_id: int
-    written: list[Path] = field(default_factory=list)
-    failed: list[tuple[Path, str]] = field(default_factory=list)
-    cancelled: bool = False
-    total: int = 0
-
-
 @dataclass
 class _ExportState:
     job: ExportJob
-    summary: ExportSummary
-    index: int = 0
+    events: Generator[ExportEvent, None, ExportSummary]
 
 
 WIZARD_MODULE = "stylestudio.gui.wizard"
@@ -161,8 +99,8 @@ class EngineWorker(QObject):
     wizardChecked = Signal(bool)
     engineFailed = Signal(str)
     stylesListed = Signal(list)
-    libraryDone = Signal(str, str)  # kind, message
-    libraryFailed = Signal(str, str)  # kind, message
+    libraryDone = Signal(object, str)  # LibraryOpKind, message
+    libraryFailed = Signal(object, str)  # LibraryOpKind, message
     photoLoaded = Signal(object)
     previewReady = Signal(object)
     progress = Signal(int, float)
@@ -181,11 +119,11 @@ class EngineWorker(QObject):
         self.shutting_down = threading.Event()
         self._cancel_view_id = -1
         self._cancel_export_id = -1
-        self._engine: Any = None
-        self._library: Any = None
+        self._engine: Engine | None = None
+        self._library: StyleLibrary | None = None
         self._engine_error: str | None = None
         self._started = False
-        self._photos: OrderedDict[Path, Any] = OrderedDict()
+        self._photos: OrderedDict[Path, LoadedImage] = OrderedDict()
         self._scaled: OrderedDict[tuple[Path, int], np.ndarray] = OrderedDict()
         self._export: _ExportState | None = None
         self._sent_original: tuple[Path, int] | None = None
@@ -226,9 +164,7 @@ class EngineWorker(QObject):
             if self._export is None:
                 job = self.exports.take()
                 if job is not None:
-                    self._export = _ExportState(
-                        job, ExportSummary(job.job_id, total=len(job.photos))
-                    )
+                    self._export = self._begin_export(job)
             if self._export is not None:
                 if not busy:
                     busy = True
@@ -252,12 +188,8 @@ class EngineWorker(QObject):
             self._set_threads(interactive=True)
             self.wizardChecked.emit(probe_wizard())
             self.engineReady.emit(str(self._engine.device_description))
-        except StyleStudioError as exc:
-            self._engine_error = str(exc)
-            self.engineFailed.emit(self._engine_error)
         except Exception as exc:  # a broken install must not crash the window
-            log.exception("engine start failed")
-            self._engine_error = f"{type(exc).__name__}: {exc}"
+            self._engine_error = user_message(exc)
             self.engineFailed.emit(self._engine_error)
 
     def _set_threads(self, interactive: bool) -> None:
@@ -274,6 +206,7 @@ class EngineWorker(QObject):
             torch.set_num_threads(wanted)
 
     def _emit_styles(self) -> None:
+        assert self._library is not None
         cards = [StyleCard.from_record(record) for record in self._library.list()]
         self.stylesListed.emit(cards)
 
@@ -287,29 +220,15 @@ class EngineWorker(QObject):
             )
             return
         try:
-            message = ""
-            if op.kind == "rename":
-                message = self._library.rename(op.style_id, op.name).name
-            elif op.kind == "delete":
-                self._library.delete(op.style_id)
-            elif op.kind == "import":
-                assert op.path is not None
-                record = self._library.import_pack(op.path)
-                message = str(record.id)
-            elif op.kind == "export":
-                assert op.path is not None
-                message = str(self._library.export_pack(op.style_id, op.path))
-            if op.kind != "export":
+            message = run_library_op(self._library, op)
+            if op.changes_list:
                 self._emit_styles()
             self.libraryDone.emit(op.kind, message)
-        except StyleStudioError as exc:
-            self.libraryFailed.emit(op.kind, str(exc))
         except Exception as exc:
-            log.exception("library operation %s failed", op.kind)
-            self.libraryFailed.emit(op.kind, f"{type(exc).__name__}: {exc}")
+            self.libraryFailed.emit(op.kind, user_message(exc))
 
     # Photos -------------------------------------------------------------------------------
-    def _photo(self, path: Path) -> Any:
+    def _photo(self, path: Path) -> LoadedImage:
         cached = self._photos.get(path)
         if cached is not None:
             self._photos.move_to_end(path)
@@ -378,11 +297,6 @@ class EngineWorker(QObject):
                 )
             if req.style_location is None or req.style_id is None:
                 return
-            if self._engine is None:
-                raise StyleStudioError(
-                    self._engine_error
-                    or QCoreApplication.translate("EngineWorker", "The engine is not available.")
-                )
             full_side = max(loaded.width, loaded.height)
             final_side = None if req.adjustments.output_size == "full" else req.display_side
             final_side = None if final_side is None or final_side >= full_side else final_side
@@ -415,31 +329,18 @@ class EngineWorker(QObject):
                         notes=tuple(getattr(result, "notes", ()) or ()),
                     )
                 )
-        except StyleStudioError as exc:
-            self.requestFailed.emit(req.request_id, str(exc))
-        except MemoryError:
-            self.requestFailed.emit(
-                req.request_id,
-                QCoreApplication.translate(
-                    "EngineWorker", "Not enough memory to process this photo."
-                ),
-            )
         except Exception as exc:
-            log.exception("view request failed")
-            self.requestFailed.emit(req.request_id, f"{type(exc).__name__}: {exc}")
+            self.requestFailed.emit(req.request_id, user_message(exc))
 
     def _stylize(
         self, image: np.ndarray, location: Path, adj: Adjustments, request_id: int
-    ) -> Any | None:
-        """One engine run; None when it was cancelled because a newer request arrived."""
-
-        options = _stylize_options(adj)
-        self.network_runs += 1
+    ) -> StylizeResult | None:
+        """One preview run; None when it was cancelled because a newer request arrived."""
         try:
-            result = self._engine.stylize(
+            result = self._run_engine(
                 image,
                 location,
-                options,
+                _look(adj).options(),
                 progress=lambda fraction, _msg: self.progress.emit(request_id, float(fraction)),
                 cancel=lambda: self._stale(request_id),
             )
@@ -447,104 +348,64 @@ class EngineWorker(QObject):
             self.cancelled_runs += 1
             self._storm = self.views.has_pending()
             return None
-        self.completed_runs += 1
         self._storm = self.views.has_pending()
         return result
 
-    # Export -------------------------------------------------------------------------------
-    def _export_step(self) -> None:
-        state = self._export
-        assert state is not None
-        if self._engine is not None:
-            self._set_threads(interactive=False)
-        job, summary = state.job, state.summary
-        if self.shutting_down.is_set() or self._cancel_export_id >= job.job_id:
-            summary.cancelled = True
-            self._finish_export()
-            return
-        if state.index >= len(job.photos):
-            self._finish_export()
-            return
-        if state.index == 0:
-            from stylestudio.core.atomic import clean_stale_temps
-
-            # Leftovers of an export into this folder that was killed (only provably stale ones:
-            # another window's or the CLI's write in progress is kept). An unreadable folder
-            # is reported by the first write instead.
-            with contextlib.suppress(OSError):
-                clean_stale_temps(job.settings.folder)
-        photo = job.photos[state.index]
-        state.index += 1
-        self.exportProgress.emit(job.job_id, state.index - 1, len(job.photos), photo.name)
-        try:
-            written = self._export_one(job, photo, state.index)
-            summary.written.append(written)
-        except CancelledError:
-            summary.cancelled = True
-            self._finish_export()
-            return
-        except StyleStudioError as exc:
-            summary.failed.append((photo, str(exc)))
-            self.exportFileFailed.emit(job.job_id, str(photo), str(exc))
-        except MemoryError:
-            message = QCoreApplication.translate(
-                "EngineWorker", "Not enough memory to process this photo."
-            )
-            summary.failed.append((photo, message))
-            self.exportFileFailed.emit(job.job_id, str(photo), message)
-        except Exception as exc:
-            log.exception("export of %s failed", photo)
-            message = f"{type(exc).__name__}: {exc}"
-            summary.failed.append((photo, message))
-            self.exportFileFailed.emit(job.job_id, str(photo), message)
-        self.exportProgress.emit(job.job_id, state.index, len(job.photos), photo.name)
-
-    def _export_one(self, job: ExportJob, photo: Path, index: int) -> Path:
-        from stylestudio.core.imageio import save_image
-
+    def _run_engine(
+        self, image: np.ndarray, location: Path, options: StylizeOptions, **hooks: Hook
+    ) -> StylizeResult:
+        """``Engine.stylize`` (``hooks``: its ``progress`` and ``cancel``), counted; previews
+        and exports both run through here."""
         if self._engine is None:
             raise StyleStudioError(
                 self._engine_error
                 or QCoreApplication.translate("EngineWorker", "The engine is not available.")
             )
-        settings = job.settings
-        adj = job.adjustments
-        # Name first: a bad pattern fails before any network run.
-        dest = planned_path(settings, photo, job.style_name, index, adj.strength)
-        protect = [p.resolve() for p in job.photos]
-        if dest.resolve() in protect:
-            raise ImageSaveError(
-                QCoreApplication.translate(
-                    "EngineWorker", "“{0}” would overwrite an original photo."
-                ).format(dest.name)
-            )
-        loaded = self._photo(photo)
-        options = _stylize_options(adj)
         self.network_runs += 1
-        result = self._engine.stylize(
-            loaded.rgb,
-            job.style_location,
-            options,
-            cancel=lambda: self.shutting_down.is_set() or self._cancel_export_id >= job.job_id,
-        )
+        result = self._engine.stylize(image, location, options, **hooks)
         self.completed_runs += 1
-        # save_image creates the folder, claims a free name unless replacing, and reports
-        # write failures (permissions, full disk) as one sentence.
-        return save_image(
-            dest,
-            result.image,
-            alpha=loaded.alpha,
-            icc_profile=loaded.icc_profile,
-            exif=loaded.exif,
-            quality=settings.quality,
-            protect=protect,
-            if_exists=settings.if_exists,
+        return result
+
+    # Export -------------------------------------------------------------------------------
+    def _begin_export(self, job: ExportJob) -> _ExportState:
+        request = ExportRequest(
+            photos=job.photos,
+            style=job.style,
+            destination=job.settings,
+            look=_look(job.adjustments),
+            quality=job.settings.quality,
+            if_exists=job.settings.if_exists,
         )
 
-    def _finish_export(self) -> None:
-        state, self._export = self._export, None
-        if state is not None:
-            self.exportFinished.emit(state.summary)
+        def cancelled() -> bool:
+            return self.shutting_down.is_set() or self._cancel_export_id >= job.job_id
+
+        events = export.export_photos(request, self._run_engine, load=self._photo, cancel=cancelled)
+        return _ExportState(job, events)
+
+    def _export_step(self) -> None:
+        """Advance the export by one photo (views and library operations go in between)."""
+        state = self._export
+        assert state is not None
+        if self._engine is not None:
+            self._set_threads(interactive=False)
+        job_id = state.job.job_id
+        while True:
+            try:
+                event = next(state.events)
+            except StopIteration as stop:
+                summary: ExportSummary = stop.value
+                summary.job_id = job_id
+                self._export = None
+                self.exportFinished.emit(summary)
+                return
+            if isinstance(event, FileStarted):
+                self.exportProgress.emit(job_id, event.index - 1, event.total, event.photo.name)
+                continue
+            if isinstance(event, FileFailed):
+                self.exportFileFailed.emit(job_id, str(event.photo), user_message(event.error))
+            self.exportProgress.emit(job_id, event.index, event.total, event.photo.name)
+            return
 
 
 class EngineClient(QObject):
@@ -588,8 +449,25 @@ class EngineClient(QObject):
         self.worker.views.put(request)
         self._post()
 
-    def make_view(self, **kwargs: Any) -> ViewRequest:
-        return ViewRequest(request_id=self.next_id(), **kwargs)
+    def make_view(
+        self,
+        *,
+        photo: Path,
+        style_id: str | None,
+        style_location: Path | None,
+        adjustments: Adjustments,
+        display_side: int,
+        canvas_epoch: int,
+    ) -> ViewRequest:
+        return ViewRequest(
+            self.next_id(),
+            photo,
+            style_id,
+            style_location,
+            adjustments,
+            display_side,
+            canvas_epoch,
+        )
 
     def cancel_views(self) -> None:
         self.worker.views.clear()
@@ -621,11 +499,9 @@ class EngineClient(QObject):
         return bool(self.thread.wait(timeout_ms))
 
 
-def _stylize_options(adj: Adjustments) -> Any:
-    """Engine options for ``adj`` at full size (imported here: the engine loads torch)."""
-    from stylestudio.core.engine import StylizeOptions
-
-    return StylizeOptions(
+def _look(adj: Adjustments) -> Look:
+    """How ``adj`` stylises, at full size."""
+    return Look(
         strength=adj.strength,
         preserve_colors=adj.preserve_colors,
         style_scale=adj.style_scale,

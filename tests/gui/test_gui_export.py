@@ -12,8 +12,8 @@ from PIL import Image
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from stylestudio.core.errors import CancelledError
+from stylestudio.core.export import ExportSettings
 from stylestudio.gui.export_dialog import ExportDialog
-from stylestudio.gui.export_plan import ExportSettings
 
 from .test_gui_window import TIMEOUT, click_style, drop, wait_final
 

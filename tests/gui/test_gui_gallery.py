@@ -102,7 +102,7 @@ def test_dropped_or_opened_stylepack_is_imported(qtbot, make_window, style_dirs,
 
     from stylestudio.core.library import StyleLibrary
     from stylestudio.gui.app import FileOpenForwarder
-    from stylestudio.gui.worker import LibraryOp
+    from stylestudio.gui.messages import LibraryOp, LibraryOpKind
 
     from .test_gui_window import drop
 
@@ -114,7 +114,7 @@ def test_dropped_or_opened_stylepack_is_imported(qtbot, make_window, style_dirs,
     def delete_user_style() -> None:
         style_id = next(c.id for c in window.gallery.cards() if not c.builtin)
         with qtbot.waitSignal(window.stylesChanged, timeout=TIMEOUT):
-            window.client.library(LibraryOp("delete", style_id))
+            window.client.library(LibraryOp(LibraryOpKind.DELETE, style_id))
         assert len(window.gallery.cards()) == 1
 
     delete_user_style()

@@ -157,7 +157,8 @@ def test_main_window_shows_style_and_file_names_literally(
 @pytest.fixture
 def wizard(qtbot, tmp_path: Path):
     from stylestudio.core.library import StyleLibrary
-    from stylestudio.gui.wizard import TrainingWizard, WizardOptions, background
+    from stylestudio.gui import runner
+    from stylestudio.gui.wizard import TrainingWizard, WizardOptions
 
     def failing_estimate(_config, _device):
         raise RuntimeError(f"{NAME} cannot be measured")
@@ -168,7 +169,7 @@ def wizard(qtbot, tmp_path: Path):
     qtbot.addWidget(wizard)
     wizard.show()
     yield wizard
-    assert background.wait_for_calls(60_000)
+    assert runner.wait_for_jobs(60_000)
 
 
 def test_wizard_pages_show_names_and_errors_literally(qtbot, wizard, tmp_path: Path) -> None:

@@ -9,15 +9,14 @@ import pytest
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QUndoStack
 
-from stylestudio.gui.adjustments import Adjustments, AdjustmentsPanel
-from stylestudio.gui.drops import collect_image_paths, paths_from_mime
-from stylestudio.gui.export_plan import (
+from stylestudio.core.export import (
     ExportSettings,
     PatternError,
-    output_name,
-    planned_path,
+    StyleRef,
     validate_pattern,
 )
+from stylestudio.gui.adjustments import Adjustments, AdjustmentsPanel
+from stylestudio.gui.drops import collect_image_paths, paths_from_mime
 from stylestudio.gui.mailbox import FifoBox, LatestSlot
 from stylestudio.gui.qimage import numpy_to_qimage, qimage_to_numpy
 from stylestudio.gui.resample import downscale, fitted_size
@@ -49,12 +48,17 @@ def test_paths_from_mime_keeps_local_files_only(tmp_path: Path) -> None:
 
 
 def test_output_names(tmp_path: Path) -> None:
-    assert output_name("{stem}-{style}", Path("/x/IMG_1.jpg"), "Van Gogh: Night", 1) == (
-        "IMG_1-Van Gogh_ Night"
-    )
-    assert output_name("{n}_{stem}_{strength}", Path("a.png"), "s", 7, 0.5) == "007_a_50"
+    def named(pattern: str, photo: str, style: str, index: int, strength: float = 1.0) -> str:
+        settings = ExportSettings(folder=tmp_path, pattern=pattern)
+        ref = StyleRef(Path(), "style-id", style)
+        return settings.path_for(Path(photo), ref, index, strength).stem
+
+    assert named("{stem}-{style}", "/x/IMG_1.jpg", "Van Gogh: Night", 1) == "IMG_1-Van Gogh_ Night"
+    assert named("{n}_{stem}_{strength}", "a.png", "s", 7, 0.5) == "007_a_50"
+    assert named("{index}-{style_id}.{ext}", "a.png", "s", 7) == "7-style-id.png"
     settings = ExportSettings(folder=tmp_path, format="jpeg")
-    assert planned_path(settings, Path("p.png"), "Ink", 1, 1.0) == tmp_path / "p-Ink.jpg"
+    ink = StyleRef(Path(), "ink", "Ink")
+    assert settings.path_for(Path("p.png"), ink, 1, 1.0) == tmp_path / "p-Ink.jpg"
     with pytest.raises(PatternError):
         validate_pattern("{stem}-{nope}")
     with pytest.raises(PatternError):

@@ -15,8 +15,8 @@ from stylestudio.core.adjust import apply_adjustments
 from stylestudio.gui.adjuster import AdjustResult
 from stylestudio.gui.adjustments import Adjustments
 from stylestudio.gui.banner import BannerKind
+from stylestudio.gui.messages import PreviewResult
 from stylestudio.gui.qimage import qimage_to_numpy, to_uint8
-from stylestudio.gui.worker import PreviewResult
 
 pytestmark = pytest.mark.gui
 TIMEOUT = 30000
@@ -280,7 +280,7 @@ def test_close_during_full_resolution_run(qtbot, make_window, photo_factory) -> 
     qtbot.waitUntil(lambda: window.client.worker.network_runs >= 1, timeout=TIMEOUT)
     window.close()
     assert not window.client.thread.isRunning()
-    assert not window.adjuster.thread.isRunning()
+    assert not window.adjuster.is_running()
 
 
 def test_settings_persist_between_windows(qtbot, make_window, photos) -> None:

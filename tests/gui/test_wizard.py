@@ -15,7 +15,8 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QWizard
 
 from stylestudio.core.training.config import TrainingConfig
-from stylestudio.gui.wizard import TrainingWizard, WizardOptions, background, image_checks
+from stylestudio.gui import runner
+from stylestudio.gui.wizard import TrainingWizard, WizardOptions, image_checks
 from stylestudio.gui.wizard.loss_chart import LossChart, squash
 
 pytestmark = pytest.mark.gui
@@ -78,7 +79,7 @@ def make_wizard(qtbot, library, photos, monkeypatch, tmp_path):
         if shiboken6.isValid(wizard):  # a wizard that finished in the background deletes itself
             assert wizard.controller.shutdown(60_000), "the training thread did not stop"
             wizard.deleteLater()
-    assert background.wait_for_calls(60_000)
+    assert runner.wait_for_jobs(60_000)
 
 
 @pytest.fixture

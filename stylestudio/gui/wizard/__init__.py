@@ -8,8 +8,8 @@ after the window was closed.
 
 from __future__ import annotations
 
-from stylestudio.gui.wizard.controller import TrainingController, TrainingRequest
+from stylestudio.gui.wizard.controller import TrainingController, TrainingState
 from stylestudio.gui.wizard.options import WizardOptions
 from stylestudio.gui.wizard.wizard import TrainingWizard
 
-__all__ = ["TrainingController", "TrainingRequest", "TrainingWizard", "WizardOptions"]
+__all__ = ["TrainingController", "TrainingState", "TrainingWizard", "WizardOptions"]

@@ -1,5 +1,7 @@
-"""Runs one ``Trainer`` on a QThread and re-emits its events as Qt signals on the GUI thread.
+"""Runs one training run as a background job and re-emits its events as Qt signals.
 
+The run itself is the core's ``run_training`` (a ``TrainingRun`` in, a ``TrainingOutcome`` out,
+paused, resumed and cancelled through a ``TrainingControl``); it runs as a ``runner.Job``.
 The controller outlives the wizard's window (the user may close it while training goes on), so
 the main window can keep it for a status indicator: ``stateChanged``, ``progressed`` and
 ``notification`` are all it needs.
@@ -7,20 +9,18 @@ the main window can keep it for a status indicator: ``stateChanged``, ``progress
 
 from __future__ import annotations
 
+import enum
 import logging
-import threading
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
-from stylestudio.core.errors import (
-    CancelledError,
-    StyleStudioError,
-    WeightsUnavailableError,
+from stylestudio.core.jobs import (
+    OutcomeKind,
+    TrainingControl,
+    TrainingOutcome,
+    run_training,
 )
-from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.events import (
     Cancelled,
     Finished,
@@ -30,140 +30,45 @@ from stylestudio.core.training.events import (
     Resumed,
     Started,
     Status,
+    TrainingEvent,
 )
+from stylestudio.core.training.run import TrainingRun
+from stylestudio.gui.runner import Job, JobKind, running_jobs
+
+if TYPE_CHECKING:
+    from stylestudio.core.library import StyleLibrary
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class TrainingRequest:
-    """Everything one run needs; built by the wizard's pages."""
+class TrainingState(str, enum.Enum):
+    """Where a run is (a ``str`` enum: ``stateChanged`` sends the value)."""
 
-    config: TrainingConfig
-    name: str
-    style_images: list[Path]
-    content: list[Path] | Path | None = None  # files, a folder, or None (bundled samples)
-    description: str = ""
-    resume: bool = False  # continue from the checkpoint in the run folder
-    device: str | None = None
-    vgg_weights: Path | None = None
-    allow_download: bool = True
-    run_dir: Path | None = None
+    IDLE = "idle"
+    PREPARING = "preparing"  # loading images and weights
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How ``Trainer.run`` ended (sent once, after every event of the run)."""
-
-    kind: str  # "finished", "cancelled" or "failed"
-    style_id: str = ""
-    message: str = ""
-    weights_missing: bool = False
-
-
-class _TrainerThread(QThread):
-    """Owns the Trainer; ``event`` and ``outcome`` arrive queued on the controller's thread."""
-
-    event = Signal(object)
-    outcome = Signal(object)
-
-    def __init__(self, request: TrainingRequest, library: Any) -> None:
-        super().__init__()
-        self.request = request
-        self.library = library
-        self.trainer: Any = None
-        # Requests may come before the Trainer exists: they are remembered and applied when it
-        # is created, under one lock so that none is lost or applied out of order.
-        self._lock = threading.Lock()
-        self._paused = False
-        self._cancel: bool | None = None  # keep_checkpoint of a pending cancel
-
-    def pause(self) -> None:
-        with self._lock:
-            self._paused = True
-            if self.trainer is not None:
-                self.trainer.pause()
-
-    def resume(self) -> None:
-        with self._lock:
-            self._paused = False
-            if self.trainer is not None:
-                self.trainer.resume()
-
-    def cancel(self, keep_checkpoint: bool) -> None:
-        with self._lock:
-            self._cancel = keep_checkpoint
-            if self.trainer is not None:
-                self.trainer.cancel(keep_checkpoint=keep_checkpoint)
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    def run(self) -> None:
-        try:
-            self.outcome.emit(self._train())
-        except Exception:  # never let an exception escape a thread
-            log.exception("the training thread failed")
-            self.outcome.emit(Outcome("failed", message="Training failed unexpectedly."))
-
-    def _train(self) -> Outcome:
-        req = self.request
-        try:
-            from stylestudio.core.training import Trainer  # imports torch: not on the GUI thread
-
-            trainer = Trainer(
-                req.config,
-                req.style_images,
-                req.content,
-                self.library,
-                name=req.name,
-                vgg_weights=req.vgg_weights,
-                on_event=self.event.emit,
-                device=req.device,
-                run_dir=req.run_dir,
-                resume_checkpoint=req.resume,
-                allow_download=req.allow_download,
-                description=req.description,
-            )
-            with self._lock:
-                self.trainer = trainer
-                if self._paused:
-                    trainer.pause()
-                if self._cancel is not None:
-                    trainer.cancel(keep_checkpoint=self._cancel)
-            record = trainer.run()
-        except CancelledError as exc:
-            return Outcome("cancelled", message=str(exc))
-        except WeightsUnavailableError as exc:
-            return Outcome("failed", message=str(exc), weights_missing=True)
-        except StyleStudioError as exc:
-            return Outcome("failed", message=str(exc))
-        except Exception as exc:
-            log.exception("training failed")
-            return Outcome("failed", message=f"Training failed unexpectedly: {exc}")
-        return Outcome("finished", style_id=record.id if record is not None else "")
-
-
-#: Training threads that have not finished. They have no Qt parent and are referenced here, so
-#: deleting a wizard or controller never destroys a running QThread (Qt aborts the process then).
-_LIVE_THREADS: set[_TrainerThread] = set()
-
-
-def _forget_thread(thread: _TrainerThread) -> None:
-    _LIVE_THREADS.discard(thread)
+ACTIVE_STATES = frozenset(
+    {TrainingState.PREPARING, TrainingState.RUNNING, TrainingState.PAUSED, TrainingState.STOPPING}
+)
 
 
 def training_runs() -> int:
-    """How many training threads are running in this process (all wizards together)."""
-    return len(_LIVE_THREADS)
+    """How many training runs are going on in this process (all wizards together)."""
+    return running_jobs(JobKind.TRAINING)
 
 
 class TrainingController(QObject):
     """Start, pause, resume and cancel one training run at a time, from the GUI thread.
 
-    States: ``idle``, ``preparing`` (loading images and weights), ``running``, ``paused``,
-    ``stopping``, then ``finished``, ``cancelled`` or ``failed`` (a new run may then start).
+    States (``TrainingState``): idle, preparing, running, paused, stopping, then finished,
+    cancelled or failed (a new run may then start).
     """
 
     stateChanged = Signal(str)
@@ -178,20 +83,21 @@ class TrainingController(QObject):
     #: (title, text) when a run ends: the main window may show it; see ``notify.py``.
     notification = Signal(str, str)
 
-    ACTIVE_STATES = frozenset({"preparing", "running", "paused", "stopping"})
+    ACTIVE_STATES = ACTIVE_STATES
 
-    def __init__(self, library: Any, parent: QObject | None = None) -> None:
+    def __init__(self, library: StyleLibrary | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.library = library
-        self.state = "idle"
-        self.request: TrainingRequest | None = None
+        self.state = TrainingState.IDLE
+        self.request: TrainingRun | None = None
         self.last_progress: Progress | None = None
         self.last_preview: Preview | None = None
         self.started_event: Started | None = None
         self.cancelled_event: Cancelled | None = None
         self.style_id = ""
         self.error = ""
-        self._thread: _TrainerThread | None = None
+        self._job: Job | None = None
+        self._control = TrainingControl()
         app = QCoreApplication.instance()
         if app is not None:  # closing the app while training: keep a checkpoint, stop the thread
             app.aboutToQuit.connect(self.shutdown)
@@ -211,73 +117,75 @@ class TrainingController(QObject):
         return p.step / p.total if p is not None and p.total else 0.0
 
     # -- control ---------------------------------------------------------------------------
-    def start(self, request: TrainingRequest) -> None:
+    def start(self, request: TrainingRun) -> None:
         if self.is_active:
             raise RuntimeError("a training run is already active")
-        if self._thread is not None:
-            self._thread.wait()
+        if self._job is not None:
+            self._job.wait()
         self.request = request
         self.last_progress = self.last_preview = None
         self.started_event = self.cancelled_event = None
         self.style_id = self.error = ""
-        thread = _TrainerThread(request, self.library)
-        thread.event.connect(self._on_event)
-        thread.outcome.connect(self._on_outcome)
-        thread.finished.connect(lambda: _forget_thread(thread))
-        _LIVE_THREADS.add(thread)
-        self._thread = thread
-        self._set_state("preparing")
-        thread.start()
+        library, control = self.library, TrainingControl()
+        self._control = control
+        job = Job(lambda: run_training(request, library, job.report, control), JobKind.TRAINING)
+        job.progress.connect(self._on_event)
+        job.returned.connect(self._on_outcome)
+        job.errored.connect(self._on_crash)
+        self._job = job
+        self._set_state(TrainingState.PREPARING)
+        job.start()
 
     def pause(self) -> None:
         """Pause at the next step boundary (also before the first step)."""
-        if self._thread is not None and self.state in ("preparing", "running"):
-            self._thread.pause()
-            if self.state == "running":
-                self._set_state("paused")
+        if self._job is not None and self.state in (TrainingState.PREPARING, TrainingState.RUNNING):
+            self._control.pause()
+            if self.state == TrainingState.RUNNING:
+                self._set_state(TrainingState.PAUSED)
 
     def resume(self) -> None:
-        if self._thread is not None and self.state in ("preparing", "paused"):
-            self._thread.resume()
-            if self.state == "paused":
-                self._set_state("running")
+        if self._job is not None and self.state in (TrainingState.PREPARING, TrainingState.PAUSED):
+            self._control.resume()
+            if self.state == TrainingState.PAUSED:
+                self._set_state(TrainingState.RUNNING)
 
     @property
     def pause_requested(self) -> bool:
-        return self._thread is not None and self._thread.paused
+        return self._job is not None and self._control.paused
 
     def cancel(self, keep_checkpoint: bool = True) -> None:
         """Stop at the next step; no style is written. A checkpoint is kept unless told not to."""
-        if not self.is_active or self._thread is None:
+        if not self.is_active or self._job is None:
             return
-        self._thread.cancel(keep_checkpoint)
-        self._set_state("stopping")
+        self._control.cancel(keep_checkpoint)
+        self._set_state(TrainingState.STOPPING)
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel (checkpoint kept) and wait for the thread; True when it stopped in time."""
-        thread = self._thread
-        if thread is None:
+        """Cancel (checkpoint kept) and wait for the run; True when it stopped in time."""
+        job = self._job
+        if job is None:
             return True
-        if thread.isRunning():
+        if job.isRunning():
             self.cancel(keep_checkpoint=True)
-        stopped = thread.wait(timeout_ms)
+        stopped = job.wait(timeout_ms)
         if not stopped:
             log.warning("the training thread did not stop within %d ms", timeout_ms)
         return stopped
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: TrainingState) -> None:
         if state != self.state:
             self.state = state
-            self.stateChanged.emit(state)
+            self.stateChanged.emit(state.value)
 
     # -- events (GUI thread) ---------------------------------------------------------------
-    def _on_event(self, event: object) -> None:
+    def _on_event(self, event: TrainingEvent) -> None:
         if isinstance(event, Status):
             self.statusMessage.emit(event.message)
         elif isinstance(event, Started):
             self.started_event = event
-            if self.state == "preparing":
-                self._set_state("paused" if self.pause_requested else "running")
+            if self.state == TrainingState.PREPARING:
+                paused = self.pause_requested
+                self._set_state(TrainingState.PAUSED if paused else TrainingState.RUNNING)
             self.started.emit(event)
         elif isinstance(event, Progress):
             self.last_progress = event
@@ -286,32 +194,35 @@ class TrainingController(QObject):
             self.last_preview = event
             self.previewed.emit(event)
         elif isinstance(event, Paused):
-            if self.state == "running":
-                self._set_state("paused")
+            if self.state == TrainingState.RUNNING:
+                self._set_state(TrainingState.PAUSED)
             self.trainerPaused.emit(event.step)
-        elif isinstance(event, Resumed) and self.state == "paused":
-            self._set_state("running")
+        elif isinstance(event, Resumed) and self.state == TrainingState.PAUSED:
+            self._set_state(TrainingState.RUNNING)
         elif isinstance(event, Cancelled):
             self.cancelled_event = event
         elif isinstance(event, Finished) and event.record is not None:
             self.style_id = event.record.id
 
-    def _on_outcome(self, outcome: Outcome) -> None:
+    def _on_crash(self, message: str) -> None:
+        self._on_outcome(TrainingOutcome(OutcomeKind.FAILED, message=message))
+
+    def _on_outcome(self, outcome: TrainingOutcome) -> None:
         name = self.name
-        if outcome.kind == "finished":
+        if outcome.kind is OutcomeKind.FINISHED:
             self.style_id = outcome.style_id or self.style_id
-            self._set_state("finished")
+            self._set_state(TrainingState.FINISHED)
             self.finished.emit(self.style_id)
             self.notification.emit(
                 self.tr("Style ready"),
                 self.tr("“{0}” has been learned and added to your styles.").format(name),
             )
-        elif outcome.kind == "cancelled":
-            self._set_state("cancelled")
+        elif outcome.kind is OutcomeKind.CANCELLED:
+            self._set_state(TrainingState.CANCELLED)
             self.cancelled.emit(self.cancelled_event)
         else:
             self.error = outcome.message
-            self._set_state("failed")
+            self._set_state(TrainingState.FAILED)
             self.failed.emit(outcome.message, outcome.weights_missing)
             self.notification.emit(
                 self.tr("Training stopped"),

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from stylestudio.core.imageio import is_supported_image_path
 from stylestudio.gui.plain_text import literal_rich_text, plain_label
-from stylestudio.gui.wizard.background import start_call
+from stylestudio.gui.runner import JobKind, start_job
 from stylestudio.gui.wizard.state import (
     PHOTOS_FOLDER,
     PHOTOS_NONE,
@@ -147,7 +147,12 @@ class PhotosPage(QWizardPage):
         self.checking += 1
         styles, content = state.usable_style_paths(), state.content()
         self.completeChanged.emit()
-        start_call(lambda: _check(generation, styles, content), self._checked, self._crashed)
+        start_job(
+            lambda: _check(generation, styles, content),
+            JobKind.CHECK,
+            on_returned=self._checked,
+            on_errored=self._crashed,
+        )
 
     def _checked(self, result: tuple[int, Any, str]) -> None:
         generation, check, problem = result

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from stylestudio.core.errors import TrainingError
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.gui.plain_text import plain_label
-from stylestudio.gui.wizard.background import start_call
+from stylestudio.gui.runner import JobKind, start_job
 from stylestudio.gui.wizard.state import WizardState
 
 SPINNER = "◐◓◑◒"
@@ -231,10 +231,10 @@ class SettingsPage(QWizardPage):
         self.resume_box.hide()
         self.resume_box.setChecked(False)
         state = self.state
-        start_call(
+        start_job(
             lambda: _latest_step(state.options.run_dir, state.name),
-            self._checkpoint_found,
-            lambda _message: None,
+            JobKind.CHECK,
+            on_returned=self._checkpoint_found,
         )
 
     def _checkpoint_found(self, step: int | None) -> None:
@@ -263,7 +263,12 @@ class SettingsPage(QWizardPage):
         self._spinner.start()
         self._spin()
         estimator, device = self.state.options.estimator, self.state.options.device
-        start_call(lambda: (key, estimator(config, device)), self._estimated, self._not_estimated)
+        start_job(
+            lambda: (key, estimator(config, device)),
+            JobKind.ESTIMATE,
+            on_returned=self._estimated,
+            on_errored=self._not_estimated,
+        )
 
     def _spin(self) -> None:
         self._spin_index = (self._spin_index + 1) % len(SPINNER)

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 from stylestudio.core.imageio import SUPPORTED_EXTENSIONS
 from stylestudio.gui.drops import accept_file_drag, collect_image_paths, paths_from_mime
 from stylestudio.gui.plain_text import literal_rich_text, plain_label
+from stylestudio.gui.runner import JobKind, start_job
 from stylestudio.gui.thumbnails import read_thumbnail
 from stylestudio.gui.wizard import image_checks
-from stylestudio.gui.wizard.background import start_call
 from stylestudio.gui.wizard.image_checks import ImageFacts
 from stylestudio.gui.wizard.state import WizardState
 
@@ -138,7 +138,12 @@ class StyleImagesPage(QWizardPage):
 
     def _inspect_next(self) -> None:
         batch = self._queue[0]
-        start_call(lambda: _inspect(batch), self._inspected, self._inspect_failed)
+        start_job(
+            lambda: _inspect(batch),
+            JobKind.CHECK,
+            on_returned=self._inspected,
+            on_errored=self._inspect_failed,
+        )
 
     def _batch_done(self) -> None:
         self._queue.pop(0)

@@ -16,7 +16,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QWidget, QWizard
 
-from stylestudio.gui.wizard.controller import TrainingController, TrainingRequest
+from stylestudio.core.training.run import TrainingRun
+from stylestudio.gui.wizard.controller import TrainingController
 from stylestudio.gui.wizard.done_page import DonePage
 from stylestudio.gui.wizard.name_page import NamePage
 from stylestudio.gui.wizard.notify import show_tray_message
@@ -74,14 +75,14 @@ class TrainingWizard(QWizard):
         self.resize(760, 600)
 
     # -- the run ---------------------------------------------------------------------------
-    def build_request(self) -> TrainingRequest | None:
+    def build_request(self) -> TrainingRun | None:
         state = self.state
         if state.config is None:
             return None
-        return TrainingRequest(
+        return TrainingRun(
             config=state.config,
             name=state.name,
-            style_images=state.usable_style_paths(),
+            style_images=tuple(state.usable_style_paths()),
             content=state.content(),
             description=state.description,
             resume=state.resume,
