@@ -12,11 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QAction,
     QCloseEvent,
     QIcon,
     QImage,
-    QKeySequence,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -24,7 +22,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -34,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from stylestudio import __version__
-from stylestudio.core.export import DEFAULT_PATTERN, FORMATS, ExportSettings, StyleRef
+from stylestudio.core.export import ExportSettings
 from stylestudio.core.imageio import SUPPORTED_EXTENSIONS
 from stylestudio.gui.adjuster import Adjuster, AdjustResult
 from stylestudio.gui.adjustments import Adjustments, AdjustmentsPanel
@@ -42,11 +39,11 @@ from stylestudio.gui.banner import Banner, BannerKind
 from stylestudio.gui.canvas import Canvas
 from stylestudio.gui.drops import collect_image_paths
 from stylestudio.gui.export_dialog import ExportDialog
+from stylestudio.gui.export_flow import ExportFlow
 from stylestudio.gui.filmstrip import Filmstrip
 from stylestudio.gui.gallery import StyleCard, StyleGallery
+from stylestudio.gui.menus import build_menus
 from stylestudio.gui.messages import (
-    ExportJob,
-    ExportSummary,
     LibraryOp,
     LibraryOpKind,
     PhotoLoaded,
@@ -55,6 +52,7 @@ from stylestudio.gui.messages import (
 from stylestudio.gui.plain_text import literal_rich_text, menu_text, plain_label, window_title
 from stylestudio.gui.settings import AppSettings
 from stylestudio.gui.undo import AdjustCommand
+from stylestudio.gui.view_session import EngineState, ViewSession
 from stylestudio.gui.worker import WIZARD_MODULE, EngineClient, WorkerConfig
 
 log = logging.getLogger(__name__)
@@ -94,15 +92,7 @@ class MainWindow(QMainWindow):
         self.client = EngineClient(config or WorkerConfig(), self)
         self.adjuster = Adjuster(self)
         self.undo_stack = QUndoStack(self)
-        self._current_photo: Path | None = None
-        self._canvas_epoch = 0
-        self._style_id: str | None = None
-        self._latest_view_id = 0
-        self._shown_view_id = 0
-        self._last_result: PreviewResult | None = None
-        self._engine_state = "stopped"
-        self._export_job: int | None = None
-        self._export_errors: list[str] = []
+        self.session = ViewSession()
         self._closing = False
         self._library = None  # created lazily for the training wizard
         self._can_learn = False  # the worker reports whether the wizard module imports
@@ -164,13 +154,11 @@ class MainWindow(QMainWindow):
         self.run_label = QLabel()
         self.run_label.setObjectName("runLabel")
         self.zoom_label = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress.setTextVisible(True)
-        self.progress.hide()
-        self.cancel_button = QPushButton(self.tr("Cancel"))
-        self.cancel_button.hide()
-        self.cancel_button.clicked.connect(self.cancel_export)
+        self.export_flow = ExportFlow(self, self.client, self.settings, self)
+        self.export_flow.finished.connect(self.exportFinished)
+        self.export_flow.runningChanged.connect(self._update_actions)
+        self.progress = self.export_flow.progress
+        self.cancel_button = self.export_flow.cancel_button
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(80)
@@ -219,81 +207,8 @@ class MainWindow(QMainWindow):
         self.adjuster.adjusted.connect(self._adjusted)
         self.adjuster.failed.connect(self._adjust_failed)
 
-    def _action(
-        self,
-        text: str,
-        slot,
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-        menu: QMenu | None = None,
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        if menu is not None:
-            menu.addAction(action)
-        self.addAction(action)
-        return action
-
     def _build_menus(self) -> None:
-        keys = QKeySequence.StandardKey
-        bar = self.menuBar()
-        file_menu = bar.addMenu(self.tr("&File"))
-        self.open_action = self._action(self.tr("&Open…"), self.open_dialog, keys.Open, file_menu)
-        self.open_folder_action = self._action(
-            self.tr("Open &Folder…"), self.open_folder_dialog, "Ctrl+Shift+O", file_menu
-        )
-        self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        self.export_action = self._action(
-            self.tr("&Export…"), self.export_current, "Ctrl+E", file_menu
-        )
-        self.export_all_action = self._action(
-            self.tr("Export &All…"), self.export_all, "Ctrl+Shift+E", file_menu
-        )
-        file_menu.addSeparator()
-        self.close_photo_action = self._action(
-            self.tr("&Remove Photo from Queue"), self.remove_current_photo, None, file_menu
-        )
-        file_menu.addSeparator()
-        self.quit_action = self._action(self.tr("&Quit"), self.close, keys.Quit, file_menu)
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-
-        edit_menu = bar.addMenu(self.tr("&Edit"))
-        self.undo_action = self.undo_stack.createUndoAction(self, self.tr("&Undo"))
-        self.undo_action.setShortcut(QKeySequence(keys.Undo))
-        self.redo_action = self.undo_stack.createRedoAction(self, self.tr("&Redo"))
-        self.redo_action.setShortcut(QKeySequence(keys.Redo))
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        edit_menu.addSeparator()
-        self._action(self.tr("Reset &Adjustments"), self.reset_adjustments, None, edit_menu)
-
-        view_menu = bar.addMenu(self.tr("&View"))
-        zoom_in = self._action(self.tr("Zoom &In"), self.canvas.zoom_in, keys.ZoomIn, view_menu)
-        zoom_in.setShortcuts([QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")])
-        self._action(self.tr("Zoom &Out"), self.canvas.zoom_out, keys.ZoomOut, view_menu)
-        self._action(self.tr("&Fit to Window"), self.canvas.fit, "Ctrl+0", view_menu)
-        self._action(self.tr("&Actual Size (100 %)"), self.canvas.zoom_actual, "Ctrl+1", view_menu)
-        view_menu.addSeparator()
-        self.split_action = self._action(
-            self.tr("&Compare Before/After"), self._toggle_split, "Ctrl+B", view_menu
-        )
-        self.split_action.setCheckable(True)
-        hint = view_menu.addAction(self.tr("Hold Space to show the original"))
-        hint.setEnabled(False)
-
-        style_menu = bar.addMenu(self.tr("&Styles"))
-        self._action(self.tr("&Import Style Pack…"), self.import_style_pack, None, style_menu)
-        self.learn_action = self._action(
-            self.tr("&Learn a New Style…"), self.open_training_wizard, None, style_menu
-        )
-        self.learn_action.setVisible(False)
-
-        help_menu = bar.addMenu(self.tr("&Help"))
-        about = self._action(self.tr("&About StyleStudio"), self.show_about, None, help_menu)
-        about.setMenuRole(QAction.MenuRole.AboutRole)
+        build_menus(self, self.undo_stack)
         self._update_actions()
 
     def _connect_worker(self) -> None:
@@ -310,9 +225,6 @@ class MainWindow(QMainWindow):
         worker.requestFailed.connect(self._request_failed)
         worker.busyChanged.connect(self._busy_changed)
         worker.progress.connect(self._view_progress)
-        worker.exportProgress.connect(self._export_progress)
-        worker.exportFileFailed.connect(self._export_file_failed)
-        worker.exportFinished.connect(self._export_finished)
 
     def _restore(self) -> None:
         geometry = self.settings.geometry()
@@ -335,7 +247,7 @@ class MainWindow(QMainWindow):
         """Start the worker thread (torch is imported there, never on this thread)."""
         if self.client.started or self._closing:
             return
-        self._engine_state = "loading"
+        self.session.engine = EngineState.LOADING
         self.device_label.setText(self.tr("Loading engine…"))
         self.busy.show()
         self.client.start()
@@ -344,7 +256,7 @@ class MainWindow(QMainWindow):
         self.device_label.setText(self.tr("Loading engine…"))
 
     def _engine_ready(self, description: str) -> None:
-        self._engine_state = "ready"
+        self.session.engine = EngineState.READY
         self.device_label.setText(description)
         self.device_label.setToolTip(self.tr("Device used for stylising"))
         self.busy.hide()
@@ -359,14 +271,14 @@ class MainWindow(QMainWindow):
         return self._can_learn
 
     def _engine_failed(self, message: str) -> None:
-        self._engine_state = "failed"
+        self.session.engine = EngineState.FAILED
         self.device_label.setText(self.tr("Engine unavailable"))
         self.busy.hide()
         self.gallery.set_status(self.tr("The engine could not start."))
         self.show_error(self.tr("The engine could not start: {0}").format(message))
 
-    def engine_state(self) -> str:
-        return self._engine_state
+    def engine_state(self) -> EngineState:
+        return self.session.engine
 
     # Opening photos -----------------------------------------------------------------------
     def _image_filter(self) -> str:
@@ -422,18 +334,15 @@ class MainWindow(QMainWindow):
         self.settings.add_recent(collected.images[:10])
         target = added[0] if added else collected.images[0]
         self.filmstrip.select_path(target)
-        if self._current_photo != target:
+        if self.session.photo != target:
             self.show_photo(target)
         self._update_actions()
         self.canvas.setFocus()
         return collected.images
 
     def show_photo(self, path: Path) -> None:
-        if path == self._current_photo:
+        if not self.session.open_photo(path):
             return
-        self._current_photo = path
-        self._canvas_epoch += 1
-        self._last_result = None
         self.setWindowTitle(window_title(f"{path.name} — StyleStudio"))
         self.statusBar().showMessage(self.tr("Loading {0}…").format(path.name))
         self._request_view()
@@ -443,9 +352,7 @@ class MainWindow(QMainWindow):
         self.filmstrip.remove_current()
         path = self.filmstrip.current_path()
         if path is None:
-            self._current_photo = None
-            self._canvas_epoch += 1
-            self._last_result = None
+            self.session.open_photo(None)
             self.client.cancel_views()
             self.canvas.clear()
             self.setWindowTitle("StyleStudio")
@@ -469,15 +376,14 @@ class MainWindow(QMainWindow):
 
     # Styles -------------------------------------------------------------------------------
     def _styles_listed(self, cards: list[StyleCard]) -> None:
-        want = self._style_id or self.settings.last_style() or None
-        if self._style_id is None and cards and all(card.id != want for card in cards):
+        want = self.session.style_id or self.settings.last_style() or None
+        if self.session.style_id is None and cards and all(card.id != want for card in cards):
             want = cards[0].id  # first start: show a style at once (built-ins come first)
         self.gallery.set_styles(cards, select_id=want)
-        if self._style_id and self.gallery.card(self._style_id) is None:
-            self._style_id = None  # deleted
-            self._last_result = None
+        if self.session.style_id and self.gallery.card(self.session.style_id) is None:
+            self.session.forget_style()  # deleted
             self.canvas.set_styled(None)
-        elif self._style_id is None and want and self.gallery.card(want) is not None:
+        elif self.session.style_id is None and want and self.gallery.card(want) is not None:
             self.select_style(want)
         self.stylesChanged.emit(cards)
 
@@ -487,15 +393,14 @@ class MainWindow(QMainWindow):
         if self.gallery.current_style_id() != style_id:
             self.gallery.select_style(style_id)  # re-enters through styleSelected
             return
-        if style_id == self._style_id:
+        if not self.session.choose_style(style_id):
             return
-        self._style_id = style_id
         self.settings.set_last_style(style_id)
         self._request_view()
         self._update_actions()
 
     def current_style(self) -> StyleCard | None:
-        return self.gallery.card(self._style_id) if self._style_id else None
+        return self.gallery.card(self.session.style_id) if self.session.style_id else None
 
     def _delete_style(self, style_id: str) -> None:
         self.client.library(LibraryOp(LibraryOpKind.DELETE, style_id))
@@ -571,7 +476,7 @@ class MainWindow(QMainWindow):
 
     def _style_created(self, style_id: str) -> None:
         self.settings.set_last_style(style_id)
-        self._style_id = None
+        self.session.style_id = None
         self.client.library(LibraryOp(LibraryOpKind.LIST))
 
     # Adjustments --------------------------------------------------------------------------
@@ -597,13 +502,13 @@ class MainWindow(QMainWindow):
 
     def _adjustments_changed(self, new: Adjustments, old: Adjustments) -> None:
         self._save_timer.start()
-        if new.needs_network(old) or self._last_result is None:
+        if new.needs_network(old) or self.session.last_result is None:
             self._request_view()
         else:
             self._readjust()
 
     def _readjust(self) -> None:
-        result = self._last_result
+        result = self.session.last_result
         if result is None:
             return
         adj = self.panel.adjustments()
@@ -619,7 +524,7 @@ class MainWindow(QMainWindow):
         self.show_error(self.tr("Could not adjust the image: {0}").format(message))
 
     def _adjusted(self, result: AdjustResult) -> None:
-        last = self._last_result
+        last = self.session.last_result
         if last is None or result.base_key != (last.request_id, last.stage):
             return
         if result.request_id != self.adjuster.latest_id:
@@ -634,7 +539,7 @@ class MainWindow(QMainWindow):
         return int(min(4096, max(1024, side)))
 
     def _refresh_for_size(self) -> None:
-        result = self._last_result
+        result = self.session.last_result
         if result is None or not result.final or result.adjustments.output_size != "preview":
             return
         shown = max(result.size)
@@ -644,24 +549,24 @@ class MainWindow(QMainWindow):
             self._request_view()
 
     def _request_view(self) -> None:
-        if self._current_photo is None:
+        if self.session.photo is None:
             return
         style = self.current_style()
         request = self.client.make_view(
-            photo=self._current_photo,
+            photo=self.session.photo,
             style_id=style.id if style else None,
             style_location=style.location if style else None,
             adjustments=self.panel.adjustments(),
             display_side=self.display_side(),
-            canvas_epoch=self._canvas_epoch,
+            canvas_epoch=self.session.canvas_epoch,
         )
-        self._latest_view_id = request.request_id
+        self.session.latest_view_id = request.request_id
         self.client.request_view(request)
-        if style and self._engine_state == "loading":
+        if style and self.session.engine is EngineState.LOADING:
             self.statusBar().showMessage(self.tr("Waiting for the engine to load…"))
 
     def _photo_loaded(self, loaded: PhotoLoaded) -> None:
-        if loaded.photo != self._current_photo or loaded.canvas_epoch != self._canvas_epoch:
+        if not self.session.photo_is_current(loaded):
             return
         self.canvas.set_original(loaded.mips)
         self.statusBar().showMessage(
@@ -671,14 +576,8 @@ class MainWindow(QMainWindow):
         self.photoShown.emit(loaded.photo)
 
     def _preview_ready(self, result: PreviewResult) -> None:
-        if result.photo != self._current_photo or result.style_id != self._style_id:
+        if not self.session.accept_preview(result):
             return
-        if result.canvas_epoch != self._canvas_epoch:
-            return
-        if result.request_id < self._shown_view_id:
-            return
-        self._shown_view_id = result.request_id
-        self._last_result = result
         width, height = result.size
         kind = self.tr("preview") if not result.final else self.tr("final")
         self.run_label.setText(
@@ -706,12 +605,12 @@ class MainWindow(QMainWindow):
         self.busy.setVisible(busy)
 
     def _view_progress(self, request_id: int, fraction: float) -> None:
-        if request_id == self._latest_view_id and self.busy.isVisible():
+        if self.session.is_latest(request_id) and self.busy.isVisible():
             self.busy.setRange(0, 100)
             self.busy.setValue(round(fraction * 100))
 
     def _request_failed(self, request_id: int, message: str) -> None:
-        if request_id != self._latest_view_id:
+        if not self.session.is_latest(request_id):
             return
         self.show_error(message)
 
@@ -726,131 +625,30 @@ class MainWindow(QMainWindow):
         self.settings.set_split_view(on)
 
     # Export -------------------------------------------------------------------------------
-    def _initial_export_settings(self) -> ExportSettings:
-        s = self.settings
-        folder = str(s.export_value("folder", "") or "")
-        if not folder and self._current_photo is not None:
-            folder = str(self._current_photo.parent)
-        fmt = str(s.export_value("format", "png"))
-        try:
-            quality = int(s.export_value("quality", 92))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            quality = 92
-        return ExportSettings(
-            folder=Path(folder or Path.home()),
-            format=fmt if fmt in FORMATS else "png",
-            quality=max(1, min(100, quality)),
-            pattern=str(s.export_value("pattern", DEFAULT_PATTERN) or DEFAULT_PATTERN),
-            replace_existing=str(s.export_value("replace", "false")).lower() == "true",
-        )
-
     def make_export_dialog(self, photos: list[Path]) -> ExportDialog:
-        style = self.current_style()
-        return ExportDialog(
-            self,
-            self._initial_export_settings(),
-            count=len(photos),
-            sample_photo=photos[0] if photos else None,
-            style_name=style.name if style else "",
-            style_id=style.id if style else "",
-        )
-
-    def _ask_and_export(self, photos: list[Path]) -> None:
-        if not photos:
-            return
-        if self.current_style() is None:
-            self.show_error(self.tr("Choose a style before exporting."))
-            return
-        dialog = self.make_export_dialog(photos)
-        if dialog.exec() != ExportDialog.DialogCode.Accepted:
-            return
-        self.export_photos(photos, dialog.settings())
+        return self.export_flow.make_dialog(photos)
 
     def export_current(self) -> None:
-        if self._current_photo is not None:
-            self._ask_and_export([self._current_photo])
+        if self.session.photo is not None:
+            self.export_flow.ask_and_export([self.session.photo])
 
     def export_all(self) -> None:
-        self._ask_and_export(self.filmstrip.paths())
+        self.export_flow.ask_and_export(self.filmstrip.paths())
 
     def export_photos(self, photos: list[Path], settings: ExportSettings) -> int | None:
         """Start exporting ``photos`` with the current style and adjustments; the job id."""
-        style = self.current_style()
-        if style is None or not photos:
-            return None
-        if self._export_job is not None:
-            self.show_error(self.tr("An export is already running."))
-            return None
-        s = self.settings
-        s.set_export_value("folder", str(settings.folder))
-        s.set_export_value("format", settings.format)
-        s.set_export_value("quality", settings.quality)
-        s.set_export_value("pattern", settings.pattern)
-        s.set_export_value("replace", "true" if settings.replace_existing else "false")
-        job = ExportJob(
-            job_id=self.client.next_id(),
-            photos=tuple(photos),
-            style=StyleRef(style.location, style.id, style.name),
-            adjustments=self.panel.adjustments(),
-            settings=settings,
-        )
-        self._export_job = job.job_id
-        self._export_errors = []
-        self.progress.setRange(0, len(photos))
-        self.progress.setValue(0)
-        self.progress.setFormat(self.tr("Exporting %v / %m"))
-        self.progress.show()
-        self.cancel_button.show()
-        self._update_actions()
-        self.client.export(job)
-        return job.job_id
+        return self.export_flow.export(photos, settings)
 
     def cancel_export(self) -> None:
-        if self._export_job is not None:
-            self.client.cancel_export(self._export_job)
-            self.statusBar().showMessage(self.tr("Cancelling export…"))
-
-    def _export_progress(self, job_id: int, done: int, total: int, name: str) -> None:
-        if job_id != self._export_job:
-            return
-        self.progress.setValue(done)
-        if done < total:
-            self.statusBar().showMessage(self.tr("Exporting {0}…").format(name))
-
-    def _export_file_failed(self, job_id: int, path: str, message: str) -> None:
-        if job_id == self._export_job:
-            self._export_errors.append(f"{Path(path).name}: {message}")
-
-    def _export_finished(self, summary: ExportSummary) -> None:
-        if summary.job_id != self._export_job:
-            return
-        self._export_job = None
-        self.progress.hide()
-        self.cancel_button.hide()
-        self._update_actions()
-        written = len(summary.written)
-        if summary.cancelled:
-            text = self.tr("Export cancelled after {0} of {1} photo(s).").format(
-                written, summary.total
-            )
-        else:
-            text = self.tr("Exported {0} of {1} photo(s).").format(written, summary.total)
-        if summary.failed:
-            text += " " + self.tr("{0} failed.").format(len(summary.failed))
-            self.banner.show_message(text, BannerKind.ERROR, self._export_errors)
-        else:
-            details = [str(p) for p in summary.written]
-            self.banner.show_message(text, BannerKind.INFO, details, timeout_ms=8000)
-        self.statusBar().showMessage(text, 8000)
-        self.exportFinished.emit(summary)
+        self.export_flow.cancel()
 
     def export_running(self) -> bool:
-        return self._export_job is not None
+        return self.export_flow.running()
 
     # Misc ---------------------------------------------------------------------------------
     def _update_actions(self) -> None:
-        has_photo = self._current_photo is not None
-        exporting = self._export_job is not None
+        has_photo = self.session.photo is not None
+        exporting = self.export_flow.running()
         self.export_action.setEnabled(has_photo and not exporting)
         self.export_all_action.setEnabled(self.filmstrip.count() > 0 and not exporting)
         self.close_photo_action.setEnabled(has_photo)
@@ -866,10 +664,10 @@ class MainWindow(QMainWindow):
 
     def last_result(self) -> PreviewResult | None:
         """The newest network result shown for the current photo and style."""
-        return self._last_result
+        return self.session.last_result
 
     def current_photo(self) -> Path | None:
-        return self._current_photo
+        return self.session.photo
 
     def styled_image(self) -> QImage | None:
         """The stylised image currently painted (for tests and screenshots)."""
@@ -888,8 +686,7 @@ class MainWindow(QMainWindow):
         self.settings.save_window(self.saveGeometry(), self.saveState(), self.splitter.saveState())
         self.settings.save_adjustments(self.panel.adjustments())
         self.settings.sync()
-        if self._export_job is not None:
-            self.client.cancel_export(self._export_job)
+        self.export_flow.cancel()
         self.filmstrip.shutdown()
         wizard_ok = True
         if self._wizard is not None:  # cancel a background training run (checkpoint kept)

@@ -144,3 +144,31 @@ def test_settings_round_trip(tmp_path: Path) -> None:
     recent = again.recent_files()
     assert len(recent) == 10 and recent[0] == photos[2]
     assert str(tmp_path / "qs") in again.store.fileName()  # never the real user settings
+
+
+def test_view_session_drops_answers_that_no_longer_belong(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from stylestudio.gui.view_session import ViewSession
+
+    session = ViewSession()
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    assert session.open_photo(a) and not session.open_photo(a)
+    assert session.choose_style("ink") and not session.choose_style("ink")
+    epoch = session.canvas_epoch
+
+    def preview(request_id: int, photo: Path = a, style: str = "ink", canvas_epoch: int = epoch):
+        return SimpleNamespace(
+            request_id=request_id, photo=photo, style_id=style, canvas_epoch=canvas_epoch
+        )
+
+    assert session.accept_preview(preview(5)) and session.last_result.request_id == 5
+    assert not session.accept_preview(preview(4))  # older than the one shown
+    assert not session.accept_preview(preview(6, style="other"))
+    assert not session.accept_preview(preview(6, photo=b))
+    assert session.photo_is_current(SimpleNamespace(photo=a, canvas_epoch=epoch))
+    assert session.open_photo(b) and session.last_result is None
+    assert not session.accept_preview(preview(7))  # for the canvas before the reset
+    assert not session.photo_is_current(SimpleNamespace(photo=a, canvas_epoch=epoch))
+    session.latest_view_id = 9
+    assert session.is_latest(9) and not session.is_latest(8)
