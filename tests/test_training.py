@@ -31,6 +31,7 @@ from stylestudio.core.training import data, events, losses
 from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.features import ENV_TEST_FEATURES, TinyFeatures
+from stylestudio.core.training.run import TrainingRun
 from stylestudio.core.training.step import LOSS_TERMS, TrainingStep
 from stylestudio.core.training.trainer import Trainer
 from tests.conftest import dead_process_temp_name
@@ -106,7 +107,10 @@ def make_trainer(tmp_path: Path, cfg: TrainingConfig, **kwargs) -> Trainer:
     style = kwargs.pop("style", [stripes()])
     content = kwargs.pop("content", photos())
     library = kwargs.pop("library", None)
-    return Trainer(cfg, style, content, library, **kwargs)
+    live = {key: kwargs.pop(key) for key in ("on_event", "feature_extractor") if key in kwargs}
+    if "resume_checkpoint" in kwargs:
+        kwargs["resume"] = kwargs.pop("resume_checkpoint")
+    return Trainer(TrainingRun(cfg, style, content, **kwargs), library, **live)
 
 
 # ------------------------------------------------------------------------------------------
@@ -449,6 +453,7 @@ import os, signal, sys
 import torch
 from test_training import photos, stripes, tiny_config, tiny_features
 from stylestudio.core.training import events
+from stylestudio.core.training.run import TrainingRun
 from stylestudio.core.training.trainer import Trainer
 
 torch.set_num_threads(1)
@@ -458,8 +463,8 @@ def die(event):
     if isinstance(event, events.Checkpointed):
         os.kill(os.getpid(), signal.SIGKILL)
 
-Trainer(cfg, [stripes()], photos(), None, run_dir=sys.argv[1], device="cpu",
-        feature_extractor=tiny_features(cfg), on_event=die).run()
+run = TrainingRun(cfg, [stripes()], photos(), run_dir=sys.argv[1], device="cpu")
+Trainer(run, None, feature_extractor=tiny_features(cfg), on_event=die).run()
 """
 
 
@@ -582,7 +587,7 @@ def test_pause_and_resume_from_another_thread(tmp_path):
 
 def test_no_style_image_is_a_clear_error(tmp_path):
     with pytest.raises(TrainingError, match="at least one style image"):
-        Trainer(tiny_config(), [], None, None)
+        Trainer(TrainingRun(tiny_config(), []))
 
 
 @pytest.mark.parametrize("problem", ["unreadable", "tiny", "missing"])

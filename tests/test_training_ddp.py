@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from stylestudio.core.training import distributed
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.features import TinyFeatures
+from stylestudio.core.training.run import TrainingRun
 from stylestudio.core.training.trainer import Trainer
 
 WORLD = 2
@@ -62,15 +63,11 @@ def _worker(rank: int, port: int, out: str) -> None:
             seed=3,
         )
         seen: list[object] = []
+        run = TrainingRun(
+            cfg, _images(1, 0), _images(4, 1), run_dir=Path(out) / "run", device="cpu"
+        )
         trainer = Trainer(
-            cfg,
-            _images(1, 0),
-            _images(4, 1),
-            None,
-            run_dir=Path(out) / "run",
-            feature_extractor=TinyFeatures(cfg.feature_layers),
-            device="cpu",
-            on_event=seen.append,
+            run, None, feature_extractor=TinyFeatures(cfg.feature_layers), on_event=seen.append
         )
         trainer.run()
         save_file(trainer.generator_state, os.path.join(out, f"rank{rank}.safetensors"))

@@ -125,6 +125,7 @@ class _Reporter:
 def run(args: argparse.Namespace) -> int:
     from stylestudio.core.training import distributed
     from stylestudio.core.training.config import TrainingConfig
+    from stylestudio.core.training.run import TrainingRun
     from stylestudio.core.training.trainer import Trainer
 
     overrides = {
@@ -152,20 +153,19 @@ def run(args: argparse.Namespace) -> int:
         device = context.device
     reporter = _Reporter(resume=args.resume)
     try:
-        trainer = Trainer(
+        run = TrainingRun(
             config,
-            style_images,
-            content,
-            StyleLibrary(),
+            tuple(style_images),
+            tuple(content) if content else None,
             name=args.name,
+            description=args.description,
             start_from=args.start_from,
             vgg_weights=args.vgg_weights,
-            on_event=reporter,
             device=device,
             run_dir=args.run_dir,
-            resume_checkpoint=args.resume,
-            description=args.description,
+            resume=args.resume,
         )
+        trainer = Trainer(run, StyleLibrary(), on_event=reporter)
         try:
             record = trainer.run()
         except KeyboardInterrupt:

@@ -164,21 +164,7 @@ def run_training(
     try:
         from stylestudio.core.training.trainer import Trainer
 
-        trainer = Trainer(
-            run.config,
-            run.style_images,
-            run.content,
-            library,
-            name=run.name,
-            start_from=run.start_from,
-            vgg_weights=run.vgg_weights,
-            on_event=on_event,
-            device=run.device,
-            run_dir=run.run_dir,
-            resume_checkpoint=run.resume,
-            allow_download=run.allow_download,
-            description=run.description,
-        )
+        trainer = Trainer(run, library, on_event=on_event)
         if control is not None:
             control.attach(trainer)
         record = trainer.run()

@@ -189,6 +189,7 @@ class TrainMethod(_EngineMethod):
     def prepare(self, painting: Painting) -> float | None:
         from stylestudio.core.library import StyleLibrary
         from stylestudio.core.training import events
+        from stylestudio.core.training.run import TrainingRun
         from stylestudio.core.training.trainer import Trainer
 
         last = [0.0]
@@ -202,17 +203,20 @@ class TrainMethod(_EngineMethod):
         # A throw-away library: the Trainer saves the style as it would for a user (and can warm
         # start from the built-in styles); the model is loaded before the folder goes away.
         with tempfile.TemporaryDirectory(prefix="stylestudio-quality-") as tmp:
-            trainer = Trainer(
+            run = TrainingRun(
                 self.config,
                 [painting.source],
                 self.content,
-                StyleLibrary(user_dir=Path(tmp) / "styles"),
                 name=f"quality {painting.name}",
                 vgg_weights=self.vgg_weights,
-                feature_extractor=self.feature_extractor,
                 device=self.device,
                 run_dir=Path(tmp) / "run",
                 allow_download=False,
+            )
+            trainer = Trainer(
+                run,
+                StyleLibrary(user_dir=Path(tmp) / "styles"),
+                feature_extractor=self.feature_extractor,
                 on_event=on_event,
             )
             record = trainer.run()

@@ -2,8 +2,8 @@
 
 Typical use from a GUI (``run`` blocks, so it goes on a worker thread)::
 
-    trainer = Trainer(TrainingConfig.preset("quick"), [painting], photos_folder, library,
-                      name="My style", on_event=queue_to_gui_thread)
+    run = TrainingRun(TrainingConfig.preset("quick"), [painting], photos_folder, name="My style")
+    trainer = Trainer(run, library, on_event=queue_to_gui_thread)
     record = trainer.run()            # on a worker thread
     trainer.pause(); trainer.resume(); trainer.cancel()   # from any thread
 
@@ -21,7 +21,7 @@ and the trainer only ever deletes what it wrote there. On success the style is a
 in one atomic step, then the run's files are deleted. On cancel no style is written; by default a
 checkpoint of the current step is kept so the run can be resumed later
 (``cancel(keep_checkpoint=False)`` deletes it instead). After a failure or a killed process the last
-checkpoint remains; ``resume_checkpoint=True`` continues from it. If the style could not be saved,
+checkpoint remains; ``TrainingRun(resume=True)`` continues from it. If the style could not be saved,
 the finished training is kept as a checkpoint and resuming saves it without training again. A run
 killed after saving its style but before cleaning up is recognised on resume (the style carries the
 run's id): the saved style is reported, not saved twice.
@@ -51,7 +51,6 @@ from stylestudio.core.errors import (
 )
 from stylestudio.core.training import checkpoint as ckpt
 from stylestudio.core.training import data, distributed, preflight, run_folder
-from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.events import (
     Cancelled,
     Checkpointed,
@@ -65,6 +64,7 @@ from stylestudio.core.training.events import (
     Status,
     TrainingEvent,
 )
+from stylestudio.core.training.run import TrainingRun
 from stylestudio.core.training.step import TrainingStep
 
 if TYPE_CHECKING:
@@ -115,49 +115,41 @@ class Trainer:
 
     def __init__(
         self,
-        config: TrainingConfig,
-        style_images: Sequence[data.ImageInput] | data.ImageInput,
-        content_images: Sequence[data.ImageInput] | data.ImageInput | None = None,
+        run: TrainingRun,
         library: StyleLibrary | None = None,
         *,
-        name: str = "My style",
-        start_from: StyleRecord | str | Path | None = None,
-        vgg_weights: Path | None = None,
         on_event: Callable[[TrainingEvent], None] | None = None,
-        device: str | torch.device | None = None,
-        run_dir: Path | None = None,
-        resume_checkpoint: bool = False,
         feature_extractor: nn.Module | None = None,
-        allow_download: bool = True,
-        description: str = "",
     ) -> None:
         """
-        ``style_images``/``content_images``: paths or (H, W, 3) float arrays; content may be a
-        folder or None (see ``data``). ``library``: a ``StyleLibrary`` (None: nothing is saved;
-        see ``generator_state``). ``start_from``: a ``StyleRecord``, a style id/name in
-        ``library``, a style folder/.stylepack path, or None for a fresh generator.
+        ``run``: the inputs and settings (see ``TrainingRun``); style and content images are
+        paths or (H, W, 3) float arrays, content may be a folder or None (see ``data``).
+        ``library``: a ``StyleLibrary`` (None: nothing is saved; see ``generator_state``).
         ``feature_extractor``: replaces VGG19 (any module returning ``{layer: tensor}``).
         """
-        self.config = config.validated()
+        self.run_settings = run
+        self.config = run.config.validated()
+        style_images = run.style_images
         if isinstance(style_images, (str, Path, np.ndarray)):
             style_images = [style_images]
         if not style_images:
             raise TrainingError("Add at least one style image to learn from.")
         self.style_images = list(style_images)
-        self.content_images = content_images
+        self.content_images = run.content
         self.library = library
-        self.name = preflight.style_name(name)
-        self.start_from = start_from
-        self.vgg_weights = vgg_weights
+        self.name = preflight.style_name(run.name)
+        self.start_from = run.start_from
+        self.vgg_weights = run.vgg_weights
         self.on_event = on_event
-        self.device_preference = device
+        self.device_preference = run.device
+        run_dir = run.run_dir
         self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(self.name)
         self._default_run_dir = run_dir is None
         self._folder: run_folder.RunFolder | None = None  # claimed by rank 0 before step 1
-        self.resume_checkpoint = resume_checkpoint
+        self.resume_checkpoint = run.resume
         self.feature_extractor = feature_extractor
-        self.allow_download = allow_download
-        self.description = preflight.style_description(description)
+        self.allow_download = run.allow_download
+        self.description = preflight.style_description(run.description)
         self._running = threading.Event()
         self._running.set()
         self._cancel = threading.Event()
