@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from stylestudio.core.training.config import TrainingConfig
 
+if TYPE_CHECKING:
+    from stylestudio.core.training.estimate import Estimate
+
 #: ``(config, device) -> Estimate`` (``stylestudio.core.training.estimate_duration``'s shape).
-Estimator = Callable[[TrainingConfig, str | None], Any]
+Estimator = Callable[[TrainingConfig, str | None], "Estimate"]
 
 
-def default_estimator(config: TrainingConfig, device: str | None) -> Any:
+def default_estimator(config: TrainingConfig, device: str | None) -> Estimate:
     from stylestudio.core.training import estimate_duration
 
     return estimate_duration(config, device)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -26,10 +26,13 @@ from stylestudio.gui.wizard.state import (
     WizardState,
 )
 
+if TYPE_CHECKING:
+    from stylestudio.core.training.data import InputCheck
+
 
 def _check(
     generation: int, styles: list[Path], content: list[Path] | Path | None
-) -> tuple[int, Any, str]:
+) -> tuple[int, InputCheck | None, str]:
     """(generation, the trainer's InputCheck or None, problem) on a background thread."""
     from stylestudio.core.errors import StyleStudioError
     from stylestudio.core.training import check_inputs
@@ -154,7 +157,7 @@ class PhotosPage(QWizardPage):
             on_errored=self._crashed,
         )
 
-    def _checked(self, result: tuple[int, Any, str]) -> None:
+    def _checked(self, result: tuple[int, InputCheck | None, str]) -> None:
         generation, check, problem = result
         self.checking -= 1
         if generation == self._generation:

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -31,6 +31,9 @@ from stylestudio.core.training.config import TrainingConfig
 from stylestudio.gui.plain_text import plain_label
 from stylestudio.gui.runner import JobKind, start_job
 from stylestudio.gui.wizard.state import WizardState
+
+if TYPE_CHECKING:
+    from stylestudio.core.training.estimate import Estimate
 
 SPINNER = "◐◓◑◒"
 #: Checkpoints, previews and data loading cost a little on top of the measured steps.
@@ -275,7 +278,7 @@ class SettingsPage(QWizardPage):
         text = self.tr("{0} Measuring how fast this computer trains…")
         self.estimate_label.setText(text.format(SPINNER[self._spin_index]))
 
-    def _estimated(self, result: tuple[str, Any]) -> None:
+    def _estimated(self, result: tuple[str, Estimate]) -> None:
         key, estimate = result
         self.estimating = False
         self._spinner.stop()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.gui.wizard.image_checks import ImageFacts
 from stylestudio.gui.wizard.options import WizardOptions
+
+if TYPE_CHECKING:
+    from stylestudio.core.library import StyleLibrary
 
 #: Where the practice photos come from.
 PHOTOS_OPEN, PHOTOS_FOLDER, PHOTOS_NONE = "open", "folder", "none"
@@ -16,7 +19,7 @@ PHOTOS_OPEN, PHOTOS_FOLDER, PHOTOS_NONE = "open", "folder", "none"
 
 @dataclass
 class WizardState:
-    library: Any  # a StyleLibrary (or None: the style is learned but not saved)
+    library: StyleLibrary | None  # None: the style is learned but not saved
     open_photos: list[Path]
     options: WizardOptions
     name: str = ""

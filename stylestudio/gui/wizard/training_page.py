@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from stylestudio.core.training.events import Cancelled, Preview, Progress, Started
 from stylestudio.gui.plain_text import plain_label
-from stylestudio.gui.wizard.controller import TrainingController
+from stylestudio.gui.wizard.controller import TrainingController, TrainingState
 from stylestudio.gui.wizard.loss_chart import LossChart
 from stylestudio.gui.wizard.preview_grid import PreviewGrid
 from stylestudio.gui.wizard.state import WizardState
@@ -95,7 +95,7 @@ class TrainingPage(QWizardPage):
 
     # -- starting --------------------------------------------------------------------------
     def initializePage(self) -> None:
-        if not self.controller.is_active and self.controller.state != "finished":
+        if not self.controller.is_active and self.controller.state != TrainingState.FINISHED:
             self.start()
 
     def start(self) -> None:
@@ -130,7 +130,7 @@ class TrainingPage(QWizardPage):
             wizard.back()
 
     def toggle_pause(self) -> None:
-        if self.controller.state == "paused" or self.controller.pause_requested:
+        if self.controller.state == TrainingState.PAUSED or self.controller.pause_requested:
             self.controller.resume()
         else:
             self.controller.pause()
@@ -139,22 +139,27 @@ class TrainingPage(QWizardPage):
     # -- controller signals ----------------------------------------------------------------
     def _state_changed(self, state: str) -> None:
         active = self.controller.is_active
-        paused = state == "paused" or (active and self.controller.pause_requested)
+        paused = state == TrainingState.PAUSED or (active and self.controller.pause_requested)
         self.pause_button.setText(self.tr("&Resume") if paused else self.tr("&Pause"))
-        self.pause_button.setEnabled(state in ("preparing", "running", "paused"))
-        self.cancel_button.setEnabled(state in ("preparing", "running", "paused"))
-        ended = state in ("cancelled", "failed")
+        controllable = state in (
+            TrainingState.PREPARING,
+            TrainingState.RUNNING,
+            TrainingState.PAUSED,
+        )
+        self.pause_button.setEnabled(controllable)
+        self.cancel_button.setEnabled(controllable)
+        ended = state in (TrainingState.CANCELLED, TrainingState.FAILED)
         self.retry_button.setVisible(ended)
         self.settings_button.setVisible(ended)
         if not ended:
             self.weights_button.hide()
-        if state == "paused":
+        if state == TrainingState.PAUSED:
             self.status_label.setText(self.tr("Paused."))
-        elif state == "stopping":
+        elif state == TrainingState.STOPPING:
             self.status_label.setText(self.tr("Stopping and saving the progress…"))
-        elif state == "running":
+        elif state == TrainingState.RUNNING:
             self.status_label.setText(self.tr("Training…"))
-        elif state == "finished":
+        elif state == TrainingState.FINISHED:
             self.status_label.setText(self.tr("Done: the style was added to your styles."))
             self.eta_label.clear()
         self.completeChanged.emit()
@@ -206,7 +211,7 @@ class TrainingPage(QWizardPage):
         self.eta_label.clear()
 
     def isComplete(self) -> bool:
-        return self.controller.state == "finished"
+        return self.controller.state == TrainingState.FINISHED
 
 
 def format_duration(seconds: float) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
@@ -28,6 +28,9 @@ from stylestudio.gui.wizard.state import WizardState
 from stylestudio.gui.wizard.style_images_page import StyleImagesPage
 from stylestudio.gui.wizard.training_page import TrainingPage
 
+if TYPE_CHECKING:
+    from stylestudio.core.library import StyleLibrary
+
 
 class TrainingWizard(QWizard):
     """``TrainingWizard(parent, library, open_photos)``; ``styleCreated(style_id)`` on success."""
@@ -39,7 +42,7 @@ class TrainingWizard(QWizard):
     def __init__(
         self,
         parent: QWidget | None,
-        library: Any,
+        library: StyleLibrary | None,
         open_photos: Sequence[Path] = (),
         *,
         options: WizardOptions | None = None,
