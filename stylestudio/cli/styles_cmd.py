@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from stylestudio.core.jobs import LibraryOp, LibraryOpKind, run_library_op
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("styles", help="manage the style library")
@@ -67,43 +69,45 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _op(kind: LibraryOpKind, style_id: str = "", name: str = "", path: Path | None = None) -> str:
+    """One library operation through the core's job layer (the GUI runs the same ones)."""
+    return run_library_op(_library(), LibraryOp(kind, style_id, name, path))
+
+
 def _import(args: argparse.Namespace) -> int:
     from stylestudio.core.errors import StyleStudioError
 
-    library = _library()
     failed = 0
     for pack in args.packs:
         try:
-            record = library.import_pack(pack)
+            style_id = _op(LibraryOpKind.IMPORT, path=pack)
         except StyleStudioError as exc:
             print(f"{pack}: {exc}", file=sys.stderr)
             failed += 1
             continue
-        print(f"Imported {record.manifest.name!r} as {record.manifest.id}")
+        print(f"Imported {_library().get(style_id).manifest.name!r} as {style_id}")
     return 1 if failed else 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    library = _library()
-    record = library.get(args.style)
+    record = _library().get(args.style)
     dest = args.dest
     if dest.is_dir():
         dest = dest / f"{record.manifest.id}.stylepack"
-    path = library.export_pack(record.manifest.id, dest)
+    path = _op(LibraryOpKind.EXPORT, record.manifest.id, path=dest)
     print(f"Exported {record.manifest.name!r} to {path}")
     return 0
 
 
 def _rename(args: argparse.Namespace) -> int:
-    library = _library()
-    record = library.rename(library.get(args.style).manifest.id, args.name)
-    print(f"Renamed {record.manifest.id} to {record.manifest.name!r}")
+    style_id = _library().get(args.style).manifest.id
+    name = _op(LibraryOpKind.RENAME, style_id, args.name)
+    print(f"Renamed {style_id} to {name!r}")
     return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
-    library = _library()
-    record = library.get(args.style)
-    library.delete(record.manifest.id)
+    record = _library().get(args.style)
+    _op(LibraryOpKind.DELETE, record.manifest.id)
     print(f"Removed {record.manifest.name!r} ({record.manifest.id})")
     return 0
