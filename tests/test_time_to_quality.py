@@ -47,3 +47,20 @@ def test_snapshots_are_taken_at_the_marks_and_at_the_end(
     assert "| photo | – | – | 1.000 | 0.000 |" in table
     assert "| budget | 0 s |" in table and "stopped at the budget" in table
     assert np.isfinite(stopped.snapshots[0].seconds)
+
+
+def test_the_strip_shows_the_photo_and_each_paths_last_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(ENV_TEST_FEATURES, "tiny")
+    result = ttq.train_with_snapshots(
+        "tiny", tiny_config(steps=1), stripes(), photos(), [], budget_s=600
+    )
+    strip = ttq.render_strip([result, result], [photos()[0]], size=48)
+    assert strip.width == 3 * 48 and strip.height == 18 + 48 * 64 // 64
+
+
+def test_paths_include_the_gan_ablation() -> None:
+    with_gan, without = ttq.training_path("quick"), ttq.training_path("quick-no-gan")
+    assert with_gan.use_adversarial and not without.use_adversarial
+    assert with_gan.replace(use_adversarial=False) == without

@@ -49,8 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-reference", action="store_true", help="skip the reference network")
     p.add_argument("--json", type=Path, help="also write the measurements as JSON")
     p.set_defaults(func=run)
-    sub = p.add_subparsers(dest="bench_command", metavar="{quality}")
+    sub = p.add_subparsers(dest="bench_command", metavar="{quality,time-to-quality}")
     _register_quality(sub)
+    from stylestudio.cli import ttq_cmd
+
+    ttq_cmd.register(sub)
 
 
 def _sizes(text: str) -> list[tuple[int, int]]:

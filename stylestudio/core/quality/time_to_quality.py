@@ -18,12 +18,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from stylestudio.core.quality.benchmark import METRICS, BenchConfig, QualityBench, load_average
 from stylestudio.core.quality.images import ImageLike
 from stylestudio.core.training.config import TrainingConfig
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 Log = Callable[[str], None]
 
@@ -44,11 +48,57 @@ LEGACY_QUICK = {
 }
 
 
+NO_GAN_SUFFIX = "-no-gan"
+
+
 def training_path(name: str) -> TrainingConfig:
-    """``legacy-quick`` (see ``LEGACY_QUICK``) or a preset name."""
-    if name == "legacy-quick":
-        return TrainingConfig.preset("quick", **LEGACY_QUICK)
-    return TrainingConfig.preset(name)
+    """A preset name or ``legacy-quick`` (see ``LEGACY_QUICK``); ``…-no-gan``: the same with the
+    adversarial term off (the GAN ablation: same steps, same seed)."""
+    base = name.removesuffix(NO_GAN_SUFFIX)
+    overrides: dict[str, object] = {}
+    if name.endswith(NO_GAN_SUFFIX):
+        overrides["use_adversarial"] = False
+    if base == "legacy-quick":
+        return TrainingConfig.preset("quick", **{**LEGACY_QUICK, **overrides})
+    return TrainingConfig.preset(base, **overrides)
+
+
+def render_strip(
+    results: Sequence[PathResult], photos: Sequence[ImageLike], size: int = 256
+) -> Image.Image:
+    """Rows: photos; columns: the photo, then each path's last snapshot on it (labelled)."""
+    from PIL import Image, ImageDraw
+
+    from stylestudio.core.models.generator import Generator, GeneratorConfig
+    from stylestudio.core.quality.images import fit_long_side, load_rgb, to_uint8
+
+    cells: list[list[Image.Image]] = []
+    labels = ["photo", *(f"{r.name} ({r.snapshots[-1].seconds:.0f} s)" for r in results)]
+    nets = []
+    for result in results:
+        snap = result.snapshots[-1]
+        net = Generator(GeneratorConfig.from_dict(snap.params))
+        net.load_state_dict(snap.state)
+        nets.append(net.eval())
+    for item in photos:
+        photo = fit_long_side(load_rgb(item, "photo"), size)
+        row = [Image.fromarray(to_uint8(photo))]
+        x = torch.from_numpy(photo).permute(2, 0, 1)[None].float()
+        with torch.no_grad():
+            for net in nets:
+                out = net(x)[0].permute(1, 2, 0).numpy()
+                row.append(Image.fromarray(to_uint8(out)))
+        cells.append(row)
+    width = max(c.width for row in cells for c in row)
+    height = max(c.height for row in cells for c in row)
+    sheet = Image.new("RGB", (width * len(labels), 18 + height * len(cells)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for col, label in enumerate(labels):
+        draw.text((col * width + 4, 3), label, fill="black")
+    for r, row in enumerate(cells):
+        for col, cell in enumerate(row):
+            sheet.paste(cell, (col * width, 18 + r * height))
+    return sheet
 
 
 @dataclass(frozen=True)
@@ -101,6 +151,7 @@ def train_with_snapshots(
     """Train one path, copying the generator at each wall-clock mark (and at the end)."""
     from stylestudio.core.library import StyleLibrary
     from stylestudio.core.training import events
+    from stylestudio.core.training.run import TrainingRun
     from stylestudio.core.training.trainer import Trainer
 
     result = PathResult(name, config)
@@ -136,18 +187,17 @@ def train_with_snapshots(
 
     with tempfile.TemporaryDirectory(prefix="stylestudio-ttq-") as tmp:
         library = StyleLibrary(user_dir=Path(tmp) / "styles", builtin_dir=builtin_dir)
-        trainer = Trainer(
+        run = TrainingRun(
             config,
             [painting],
             photos,
-            library,
             name=f"ttq {name}",
             vgg_weights=vgg_weights,
-            on_event=on_event,
             device=device,
             run_dir=Path(tmp) / "run",
             allow_download=False,
         )
+        trainer = Trainer(run, library, on_event=on_event)
         holder["trainer"] = trainer
         from stylestudio.core.errors import CancelledError
 

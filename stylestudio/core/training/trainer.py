@@ -330,7 +330,7 @@ class Trainer:
 
         cfg = self.config
         if self.start_from is None:
-            if cfg.warm_start and self.library is not None:
+            if cfg.warm_start:
                 from stylestudio.core.training import warm_start
 
                 candidates = warm_start.base_candidates(self.library)
