@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylestudio.cli.inputs import expand_inputs
+from stylestudio.cli.inputs import expand_inputs, require_images
 from stylestudio.cli.main import main
 from stylestudio.core.export import StyleRef, parse_output
 from tests.conftest import make_tiny_style
@@ -124,6 +125,23 @@ def test_inputs_expand_globs_and_dedupe(tmp_path):
     found = expand_inputs([str(tmp_path / "*.png"), str(a), str(tmp_path / "zz*.jpg")])
     assert [p.name for p in found.images] == ["a.png", "b.png"]
     assert found.missing and "matches no image" in found.missing[0][1]
+
+
+def test_require_images_raises_the_commands_own_error(tmp_path):
+    from stylestudio.core.errors import TrainingError
+    from stylestudio.core.quality.images import QualityBenchError
+
+    photo = _photo(tmp_path / "a.png")
+    assert require_images([str(tmp_path)], "photo", TrainingError) == [photo]
+    missing = tmp_path / "missing.png"
+    reason = f"The photo {missing} cannot be used: no such file or folder."
+    with pytest.raises(QualityBenchError, match=f"^{re.escape(reason)}$"):
+        require_images([str(photo), str(missing)], "photo", QualityBenchError)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    reason = f"No style images were found in {empty}."
+    with pytest.raises(TrainingError, match=f"^{re.escape(reason)}$"):
+        require_images([str(empty)], "style image", TrainingError)
 
 
 def test_output_path_patterns(tmp_path):

@@ -264,16 +264,11 @@ def _painting_path(item: str) -> Path:
 
 
 def _images(items: list[str], what: str) -> list[Path]:
-    from stylestudio.cli.inputs import expand_inputs
+    """:func:`~stylestudio.cli.inputs.require_images` with the benchmarks' error type."""
+    from stylestudio.cli.inputs import require_images
     from stylestudio.core.quality.images import QualityBenchError
 
-    found = expand_inputs(items)
-    if found.missing:
-        path, why = found.missing[0]
-        raise QualityBenchError(f"The {what} {path} cannot be used: {why}.")
-    if not found.images:
-        raise QualityBenchError(f"No {what}s were found in {' '.join(items)}.")
-    return found.images
+    return require_images(items, what, QualityBenchError)
 
 
 def _vgg_weights(explicit: Path | None) -> Path | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylestudio.core.atomic import is_temp_name
+from stylestudio.core.errors import StyleStudioError
 from stylestudio.core.imageio import is_supported_image_path
 
 
@@ -69,3 +70,18 @@ def expand_inputs(items: list[str]) -> ExpandedInputs:
         else:
             result.missing.append((path, "no such file or folder"))
     return result
+
+
+def require_images(items: list[str], what: str, error: type[StyleStudioError]) -> list[Path]:
+    """The images ``items`` name (see :func:`expand_inputs`), for a command that needs all of them.
+
+    The first input that cannot be used, or finding no image at all, raises ``error`` with one
+    sentence naming ``what`` (e.g. ``"practice photo"``): each command keeps its own error type.
+    """
+    found = expand_inputs(items)
+    if found.missing:
+        path, why = found.missing[0]
+        raise error(f"The {what} {path} cannot be used: {why}.")
+    if not found.images:
+        raise error(f"No {what}s were found in {' '.join(items)}.")
+    return found.images

@@ -67,18 +67,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _expand(items: list[str], what: str) -> list[Path]:
-    from stylestudio.cli.inputs import expand_inputs
-
-    found = expand_inputs(items)
-    if found.missing:
-        path, why = found.missing[0]
-        raise TrainingError(f"The {what} {path} cannot be used: {why}.")
-    if not found.images:
-        raise TrainingError(f"No {what}s were found in {' '.join(items)}.")
-    return found.images
-
-
 def _format_eta(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "--:--"
@@ -123,6 +111,7 @@ class _Reporter:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stylestudio.cli.inputs import require_images
     from stylestudio.core.training import distributed
     from stylestudio.core.training.config import TrainingConfig
     from stylestudio.core.training.run import TrainingRun
@@ -139,8 +128,10 @@ def run(args: argparse.Namespace) -> int:
         if value is not None
     }
     config = TrainingConfig.preset(args.preset, **overrides)
-    style_images = _expand(args.style_images, "style image")
-    content = _expand(args.content, "practice photo") if args.content else None
+    style_images = require_images(args.style_images, "style image", TrainingError)
+    content = (
+        require_images(args.content, "practice photo", TrainingError) if args.content else None
+    )
 
     import torch
 
