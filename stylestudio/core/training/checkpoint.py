@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from stylestudio.core import atomic
 from stylestudio.core.errors import TrainingError
@@ -70,6 +71,42 @@ def _unflatten_optimizer(
     return {"state": state, "param_groups": groups}
 
 
+def state_tensors(
+    modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer]
+) -> tuple[dict[str, torch.Tensor], dict[str, dict[str, Any]]]:
+    """Modules and optimisers flattened for safetensors, keyed by their prefixes.
+
+    Returns the tensors (detached CPU copies: ``<module prefix>.<name>`` for each state dict,
+    ``<optimiser prefix>.<param index>.<key>`` for optimiser state) and, per optimiser prefix, the
+    JSON part (param groups and non-tensor state) that :func:`restore_state` needs back.
+    """
+    tensors: dict[str, torch.Tensor] = {}
+    for prefix, module in modules.items():
+        for name, value in module.state_dict().items():
+            tensors[f"{prefix}.{name}"] = value.detach().cpu().contiguous().clone()
+    optimizer_meta: dict[str, dict[str, Any]] = {}
+    for prefix, optimizer in optimizers.items():
+        flat, optimizer_meta[prefix] = _flatten_optimizer(prefix, optimizer)
+        tensors.update(flat)
+    return tensors, optimizer_meta
+
+
+def restore_state(
+    tensors: dict[str, torch.Tensor],
+    optimizer_meta: dict[str, Any],
+    modules: dict[str, nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+) -> None:
+    """Load what :func:`state_tensors` flattened (``optimizer_meta`` holds its JSON part under
+    each optimiser prefix). Raises KeyError, RuntimeError or ValueError when it does not fit."""
+    for prefix, module in modules.items():
+        head = prefix + "."
+        state = {k[len(head) :]: v for k, v in tensors.items() if k.startswith(head)}
+        module.load_state_dict(state, strict=True)
+    for prefix, optimizer in optimizers.items():
+        optimizer.load_state_dict(_unflatten_optimizer(prefix, tensors, optimizer_meta[prefix]))
+
+
 def rng_tensors() -> dict[str, torch.Tensor]:
     """The global RNG states as uint8 tensors (CPU, and every CUDA device when present)."""
     states = {"rng.cpu": torch.get_rng_state().clone()}
@@ -87,26 +124,28 @@ def restore_rng(tensors: dict[str, torch.Tensor]) -> None:
         torch.cuda.set_rng_state_all([tensors[k].to(torch.uint8) for k in cuda])
 
 
+def _saved_parts(
+    trainer_step: TrainingStep,
+) -> tuple[dict[str, nn.Module], dict[str, torch.optim.Optimizer]]:
+    """The modules and optimisers a checkpoint holds, under their prefixes (the on-disk names)."""
+    return (
+        {"G": trainer_step.G, "D": trainer_step.D},
+        {"opt_g": trainer_step.opt_g, "opt_d": trainer_step.opt_d},
+    )
+
+
 def save_checkpoint(
     run_dir: Path, step: int, trainer_step: TrainingStep, meta: dict[str, Any]
 ) -> Path:
     """Write ``run_dir/checkpoint-<step>`` atomically and delete older checkpoints."""
-    tensors: dict[str, torch.Tensor] = {}
-    for prefix, module in (("G", trainer_step.G), ("D", trainer_step.D)):
-        for name, value in module.state_dict().items():
-            tensors[f"{prefix}.{name}"] = value.detach().cpu().contiguous().clone()
-    opt_g, opt_g_meta = _flatten_optimizer("opt_g", trainer_step.opt_g)
-    opt_d, opt_d_meta = _flatten_optimizer("opt_d", trainer_step.opt_d)
-    tensors.update(opt_g)
-    tensors.update(opt_d)
+    tensors, optimizer_meta = state_tensors(*_saved_parts(trainer_step))
     tensors.update(rng_tensors())
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "step": step,
         **meta,
-        "opt_g": opt_g_meta,
-        "opt_d": opt_d_meta,
+        **optimizer_meta,
         "scaler": trainer_step.scaler.state_dict(),
     }
     target = run_dir / f"checkpoint-{step:07d}"
@@ -175,13 +214,7 @@ def load_checkpoint(info: CheckpointInfo, trainer_step: TrainingStep) -> None:
         raise TrainingError(f"The training checkpoint in {info.path} is damaged.") from exc
     meta = info.meta
     try:
-        for prefix, module in (("G", trainer_step.G), ("D", trainer_step.D)):
-            state = {
-                k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")
-            }
-            module.load_state_dict(state, strict=True)
-        trainer_step.opt_g.load_state_dict(_unflatten_optimizer("opt_g", tensors, meta["opt_g"]))
-        trainer_step.opt_d.load_state_dict(_unflatten_optimizer("opt_d", tensors, meta["opt_d"]))
+        restore_state(tensors, meta, *_saved_parts(trainer_step))
         if meta.get("scaler"):
             trainer_step.scaler.load_state_dict(meta["scaler"])
     except (KeyError, RuntimeError, ValueError) as exc:

@@ -36,7 +36,7 @@ from stylestudio.core.models.generator import Generator, GeneratorConfig
 from stylestudio.core.models.norm import norm_parameter_names
 from stylestudio.core.training import losses
 from stylestudio.core.training.augment import diff_augment
-from stylestudio.core.training.checkpoint import _flatten_optimizer, _unflatten_optimizer
+from stylestudio.core.training.checkpoint import restore_state, state_tensors
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.data import CropSampler, resize, resize_long_side
 
@@ -214,16 +214,16 @@ class MultiStyleStep:
             state[name] = value.detach().float().cpu().clone()
         return state
 
+    def _saved_parts(self) -> tuple[dict[str, nn.Module], dict[str, torch.optim.Optimizer]]:
+        """The modules and optimisers :meth:`save` writes, under their prefixes (on-disk names)."""
+        return (
+            {"G": self.G, "bank": self.bank, "D": self.D},
+            {"opt_g": self.opt_g, "opt_d": self.opt_d},
+        )
+
     def save(self, folder: Path, step: int, meta: dict[str, Any]) -> None:
         """Write the whole training state into ``folder`` (two files, each atomically)."""
-        tensors: dict[str, torch.Tensor] = {}
-        for prefix, module in (("G", self.G), ("bank", self.bank), ("D", self.D)):
-            for name, value in module.state_dict().items():
-                tensors[f"{prefix}.{name}"] = value.detach().cpu().contiguous().clone()
-        opt_g, opt_g_meta = _flatten_optimizer("opt_g", self.opt_g)
-        opt_d, opt_d_meta = _flatten_optimizer("opt_d", self.opt_d)
-        tensors.update(opt_g)
-        tensors.update(opt_d)
+        tensors, optimizer_meta = state_tensors(*self._saved_parts())
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / atomic.temp_name(".safetensors")
         save_file(tensors, str(tmp))
@@ -232,8 +232,7 @@ class MultiStyleStep:
             "format": FORMAT,
             "step": step,
             **meta,
-            "opt_g": opt_g_meta,
-            "opt_d": opt_d_meta,
+            **optimizer_meta,
         }
         atomic.atomic_write_text(folder / META_FILE, json.dumps(document, indent=1))
 
@@ -243,12 +242,7 @@ class MultiStyleStep:
         if meta.get("format") != FORMAT:
             raise ValueError(f"{folder} holds no base-model training state")
         tensors = load_file(str(folder / STATE_FILE))
-        for prefix, module in (("G", self.G), ("bank", self.bank), ("D", self.D)):
-            head = prefix + "."
-            state = {k[len(head) :]: v for k, v in tensors.items() if k.startswith(head)}
-            module.load_state_dict(state, strict=True)
-        self.opt_g.load_state_dict(_unflatten_optimizer("opt_g", tensors, meta["opt_g"]))
-        self.opt_d.load_state_dict(_unflatten_optimizer("opt_d", tensors, meta["opt_d"]))
+        restore_state(tensors, meta, *self._saved_parts())
         return meta
 
 
