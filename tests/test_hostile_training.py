@@ -28,7 +28,7 @@ from stylestudio.core.training import checkpoint as ckpt
 from stylestudio.core.training import events, preflight, run_folder
 from stylestudio.core.training.features import ENV_TEST_FEATURES
 from stylestudio.core.training.trainer import default_run_dir
-from tests.test_training import make_trainer, photos, save_png, stripes, tiny_config
+from tests.test_training import cli_args, make_trainer, save_png, stripes, tiny_config
 
 REPO = str(Path(__file__).resolve().parents[1])
 
@@ -49,33 +49,6 @@ def user_library(tmp_path: Path) -> StyleLibrary:
 
 def user_styles() -> list:
     return [r for r in StyleLibrary().list() if not r.builtin]
-
-
-def cli_args(tmp_path: Path, name: str = "CLI style", *extra: str) -> list[str]:
-    style = tmp_path / "style.png"
-    if not style.exists():
-        save_png(style, stripes(64, 64))
-        (tmp_path / "photos").mkdir()
-        for i, image in enumerate(photos(2)):
-            save_png(tmp_path / "photos" / f"{i}.png", image)
-    return [
-        "train",
-        "--name",
-        name,
-        "--style-images",
-        str(style),
-        "--content",
-        str(tmp_path / "photos"),
-        "--preset",
-        "quick",
-        "--steps",
-        "2",
-        "--crop-size",
-        "32",
-        "--device",
-        "cpu",
-        *extra,
-    ]
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:

@@ -638,23 +638,23 @@ def test_a_tiny_practice_photo_is_refused(tmp_path):
 # CLI and estimate
 
 
-def test_cli_train_end_to_end(tmp_path, monkeypatch, capsys):
-    from stylestudio.cli.main import main
-
-    monkeypatch.setenv(ENV_TEST_FEATURES, "tiny")  # test-only hook: no VGG weights needed
-    style = save_png(tmp_path / "style.png", stripes(64, 64))
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for i, image in enumerate(photos(2)):
-        save_png(folder / f"{i}.png", image)
-    args = [
+def cli_args(tmp_path: Path, name: str = "CLI style", *extra: str) -> list[str]:
+    """``stylestudio train`` arguments for a 2-step CPU run on a stripes painting and 2 photos
+    (written into ``tmp_path`` on the first call)."""
+    style = tmp_path / "style.png"
+    if not style.exists():
+        save_png(style, stripes(64, 64))
+        (tmp_path / "photos").mkdir()
+        for i, image in enumerate(photos(2)):
+            save_png(tmp_path / "photos" / f"{i}.png", image)
+    return [
         "train",
         "--name",
-        "CLI style",
+        name,
         "--style-images",
         str(style),
         "--content",
-        str(folder),
+        str(tmp_path / "photos"),
         "--preset",
         "quick",
         "--steps",
@@ -663,7 +663,15 @@ def test_cli_train_end_to_end(tmp_path, monkeypatch, capsys):
         "32",
         "--device",
         "cpu",
+        *extra,
     ]
+
+
+def test_cli_train_end_to_end(tmp_path, monkeypatch, capsys):
+    from stylestudio.cli.main import main
+
+    monkeypatch.setenv(ENV_TEST_FEATURES, "tiny")  # test-only hook: no VGG weights needed
+    args = cli_args(tmp_path)
     assert main(args) == 0
     out = capsys.readouterr()
     assert "Saved style 'CLI style'" in out.out
