@@ -50,6 +50,16 @@ def make_tiny_style(
     return write_style_folder(parent, manifest, Generator(config).state_dict())
 
 
+@pytest.fixture
+def builtin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A built-in styles folder holding one tiny style, "Tiny Ink", instead of the bundled ones."""
+    resources = tmp_path / "resources"
+    (resources / "styles").mkdir(parents=True)
+    make_tiny_style(resources / "styles", "Tiny Ink")
+    monkeypatch.setenv("STYLESTUDIO_RESOURCES_DIR", str(resources))
+    return resources / "styles"
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB of two images in [0, 1] (capped at 200 dB)."""
     return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-20)))

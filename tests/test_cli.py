@@ -19,15 +19,6 @@ from stylestudio.core.export import StyleRef, parse_output
 from tests.conftest import make_tiny_style
 
 
-@pytest.fixture
-def builtin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    resources = tmp_path / "resources"
-    (resources / "styles").mkdir(parents=True)
-    make_tiny_style(resources / "styles", "Tiny Ink")
-    monkeypatch.setenv("STYLESTUDIO_RESOURCES_DIR", str(resources))
-    return resources / "styles"
-
-
 def _photo(path: Path, size=(48, 40), seed=0) -> Path:
     rng = np.random.default_rng(seed)
     Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(path)

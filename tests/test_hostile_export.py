@@ -51,15 +51,6 @@ BAD_PATTERNS = [
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes and signals")
 
 
-@pytest.fixture
-def builtin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    resources = tmp_path / "resources"
-    (resources / "styles").mkdir(parents=True)
-    make_tiny_style(resources / "styles", "Tiny Ink")
-    monkeypatch.setenv("STYLESTUDIO_RESOURCES_DIR", str(resources))
-    return resources / "styles"
-
-
 def _photo(path: Path, seed: int = 0, size: tuple[int, int] = (48, 40)) -> Path:
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)

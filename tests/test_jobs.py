@@ -25,7 +25,6 @@ from stylestudio.core.export import (
 )
 from stylestudio.core.library import StyleLibrary
 from tests.conftest import make_tiny_style
-from tests.test_cli import builtin_dir  # noqa: F401 (a fixture)
 
 
 def _photo(path: Path, size=(48, 40), seed=0, alpha: bool = False) -> Path:
