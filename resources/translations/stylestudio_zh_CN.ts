@@ -163,8 +163,8 @@
             <translation>选择…</translation>
         </message>
         <message>
-            <source>Placeholders: {stem} photo name, {style} style name, {n} number, {strength}</source>
-            <translation>占位符：{stem} 照片名，{style} 风格名，{n} 序号，{strength} 强度</translation>
+            <source>Placeholders: {stem} photo name, {style} style name, {style_id} style id, {ext} extension, {index} number from 1, {n} number as 001, {strength} strength in percent</source>
+            <translation>占位符：{stem} 照片名，{style} 风格名，{style_id} 风格 ID，{ext} 扩展名，{index} 从 1 开始的序号，{n} 三位序号（001），{strength} 强度百分比</translation>
         </message>
         <message>
             <source>Replace existing files (originals are never replaced)</source>

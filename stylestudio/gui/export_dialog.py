@@ -30,6 +30,7 @@ from stylestudio.core.export import (
     StyleRef,
     validate_pattern,
 )
+from stylestudio.gui.plain_text import plain_label
 
 
 def _format_labels() -> dict[str, str]:
@@ -73,13 +74,18 @@ class ExportDialog(QDialog):
         self.pattern = QLineEdit()
         self.pattern.setPlaceholderText(DEFAULT_PATTERN)
         self.pattern.setToolTip(
-            self.tr("Placeholders: {stem} photo name, {style} style name, {n} number, {strength}")
+            self.tr(
+                "Placeholders: {stem} photo name, {style} style name, {style_id} style id, "
+                "{ext} extension, {index} number from 1, {n} number as 001, "
+                "{strength} strength in percent"
+            )
         )
         self.replace = QCheckBox(self.tr("Replace existing files (originals are never replaced)"))
-        self.preview = QLabel()
+        # Both quote user strings (style and file names, the pattern): shown literally.
+        self.preview = plain_label(QLabel())
         self.preview.setObjectName("exportPreview")
         self.preview.setWordWrap(True)
-        self.error = QLabel()
+        self.error = plain_label(QLabel())
         self.error.setObjectName("exportError")
         self.error.setWordWrap(True)
 

@@ -220,3 +220,28 @@ def test_menu_texts_and_window_titles_keep_ampersands_and_markers(qtbot) -> None
     widget.setWindowTitle(window_title(FILE_NAME))
     widget.show()
     assert widget.windowHandle().title() == FILE_NAME
+
+
+@pytest.mark.parametrize(
+    ("style_name", "file_name"),
+    [
+        ("<b>x</b>", "_b_x_b_"),  # "<", ">" and "/" cannot stand in a file name
+        ("&lt;b&gt;x", "&lt;b&gt;x"),  # escaped markup can: Qt would guess rich text
+    ],
+)
+def test_export_dialog_preview_and_errors_show_names_literally(
+    qtbot, tmp_path: Path, style_name: str, file_name: str
+) -> None:
+    from stylestudio.core.export import ExportSettings
+    from stylestudio.gui.export_dialog import ExportDialog
+
+    settings = ExportSettings(folder=tmp_path, format="png", pattern="{style}")
+    dialog = ExportDialog(
+        None, settings, count=1, sample_photo=tmp_path / "photo.jpg", style_name=style_name
+    )
+    qtbot.addWidget(dialog)
+    assert label_shows(dialog.preview) == f"Example: {file_name}.png"
+    dialog.pattern.setText("{style}-{bogus}")  # the reason quotes the pattern
+    assert dialog.error.isVisibleTo(dialog) and "{bogus}" in label_shows(dialog.error)
+    # Qt guesses the format from the first line only, a fixed sentence here: check the format.
+    assert dialog.error.textFormat() == Qt.TextFormat.PlainText
