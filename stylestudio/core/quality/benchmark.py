@@ -249,6 +249,7 @@ class QualityBench:
             for source, name in zip(paintings, _unique_names(paintings), strict=True)
         ]
         report = QualityReport({}, photo_names, labels, [], [], self.environment())
+        measured = [self.metrics.measure(im, "photo") for im in photo_images]
         if self.config.keep_outputs:
             report.photo_images = {
                 n: to_uint8(im) for n, im in zip(photo_names, photo_images, strict=True)
@@ -256,7 +257,7 @@ class QualityBench:
         for index, painting in enumerate(prepared):
             report.paintings[painting.name] = to_uint8(painting.image)
             self.log(f"painting {index + 1}/{len(prepared)}: {painting.name}")
-            targets = [self.metrics.photo_target(im, painting.target) for im in photo_images]
+            targets = [self.metrics.photo_target(m, painting.target) for m in measured]
             for method in methods:
                 try:
                     rows, train_s = self._run_method(
@@ -288,7 +289,11 @@ class QualityBench:
         for photo_name, image, target in zip(photo_names, photo_images, targets, strict=True):
             out = method.apply(image)
             output = quantize(out.image)
-            scores = self.metrics.score(output, painting.target, target)
+            # The unchanged photo (the baseline) is already measured.
+            same = output.shape == image.shape and np.array_equal(output, image)
+            scores = self.metrics.score(
+                target.measurement if same else output, painting.target, target
+            )
             rows.append(
                 Row(painting.name, photo_name, method.label, scores, out.seconds, out.cached)
             )

@@ -29,7 +29,9 @@ the photo; ``F_l(·)`` the VGG19 activations at layer ``l`` (a ``C × N`` matrix
     drawn once from a fixed seed per layer width. Reported as the mean over the two layers of
     ``SW_l(x, s) / SW_l(c, s)``, which is scale invariant and makes the photo score 1.0.
 
-Everything is deterministic for a given feature network, seed and device.
+Each image is measured once (``QualityMetrics.measure``: its Gram matrices, content features,
+sorted projections and style vector); distances are computed between measurements. Everything is
+deterministic for a given feature network, seed and device.
 """
 
 from __future__ import annotations
@@ -88,24 +90,28 @@ class Scores:
 
 
 @dataclass(frozen=True)
-class StyleTarget:
-    """What is measured of a painting once and compared with every output."""
+class Measurement:
+    """What the metrics need of one image: a few MB, not its full feature maps."""
 
-    grams: dict[str, torch.Tensor]
-    swd_quantiles: dict[str, torch.Tensor]  # sorted projections (K, N) per layer
-    magenta: np.ndarray | None
+    height: int
+    width: int
+    grams: dict[str, torch.Tensor]  # (C, C) per style layer
+    content: torch.Tensor  # content-layer features (1, C, H, W)
+    swd: dict[str, torch.Tensor]  # sorted projections (K, N) per SWD layer
+    magenta: np.ndarray | None  # Magenta style vector (None without the models)
+
+
+#: A painting is measured like any image.
+StyleTarget = Measurement
 
 
 @dataclass(frozen=True)
 class PhotoTarget:
-    """What is measured of a photo once: its features and its own distances to the painting."""
+    """A photo's measurement plus its own distances to the painting (the normalisers)."""
 
-    height: int
-    width: int
-    content: torch.Tensor
+    measurement: Measurement
     swd_reference: dict[str, float]  # SW_l(c, s)
     magenta_reference: float | None  # ||v(c) − v(s)||
-    magenta: np.ndarray | None
 
 
 # --------------------------------------------------------------------------- plain functions
@@ -118,7 +124,7 @@ def relative_gram_distance(
     out = {}
     for layer, target in target_grams.items():
         gram = gram_matrix(features[layer])[0]
-        out[layer] = (gram - target).pow(2).sum() / target.pow(2).sum().clamp_min(_EPS)
+        out[layer] = (gram - target).pow(2).sum() / _energy(target)
     return out
 
 
@@ -159,6 +165,10 @@ def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, max_quantiles: int = 40
     count = min(max(a.shape[1], b.shape[1]), max_quantiles)
     diff = _quantiles(a, count) - _quantiles(b, count)
     return diff.pow(2).mean().sqrt()
+
+
+def _energy(target: torch.Tensor) -> torch.Tensor:
+    return target.pow(2).sum().clamp_min(_EPS)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -227,66 +237,71 @@ class QualityMetrics:
             for layer in self.config.swd_layers
         }
 
-    def _swd_against(
-        self, values: Mapping[str, torch.Tensor], style: StyleTarget
-    ) -> dict[str, float]:
+    def _swd_against(self, image: Measurement, style: StyleTarget) -> dict[str, float]:
         return {
             layer: float(
-                sliced_wasserstein(
-                    values[layer], style.swd_quantiles[layer], self.config.max_quantiles
-                )
+                sliced_wasserstein(image.swd[layer], style.swd[layer], self.config.max_quantiles)
             )
             for layer in self.config.swd_layers
         }
 
-    def _magenta_vector(self, image: np.ndarray) -> np.ndarray | None:
-        return None if self.magenta is None else self.magenta.style_vector(image)
+    def measure(self, image: np.ndarray | Measurement, what: str = "image") -> Measurement:
+        """Measure one (H, W, 3) image (a Measurement is returned as it is)."""
+        if isinstance(image, Measurement):
+            return image
+        image = as_float_image(image, what)
+        features = self.extract(image)
+        return Measurement(
+            height=image.shape[0],
+            width=image.shape[1],
+            grams={layer: gram_matrix(features[layer])[0] for layer in self.config.style_layers},
+            content=features[self.config.content_layer],
+            swd=self._swd_values(features),
+            magenta=None if self.magenta is None else self.magenta.style_vector(image),
+        )
 
     # -- targets ------------------------------------------------------------------------------
 
-    def style_target(self, painting: np.ndarray) -> StyleTarget:
+    def style_target(self, painting: np.ndarray | Measurement) -> StyleTarget:
         """Measure the painting (already at the style size the benchmark uses)."""
-        painting = as_float_image(painting, "painting")
-        features = self.extract(painting)
-        grams = {layer: gram_matrix(features[layer])[0] for layer in self.config.style_layers}
-        return StyleTarget(grams, self._swd_values(features), self._magenta_vector(painting))
+        return self.measure(painting, "painting")
 
-    def photo_target(self, photo: np.ndarray, style: StyleTarget) -> PhotoTarget:
-        photo = as_float_image(photo, "photo")
-        features = self.extract(photo)
-        vector = self._magenta_vector(photo)
+    def photo_target(self, photo: np.ndarray | Measurement, style: StyleTarget) -> PhotoTarget:
+        measured = self.measure(photo, "photo")
         reference = None
-        if vector is not None and style.magenta is not None:
-            reference = float(np.linalg.norm(vector - style.magenta))
-        return PhotoTarget(
-            height=photo.shape[0],
-            width=photo.shape[1],
-            content=features[self.config.content_layer],
-            swd_reference=self._swd_against(self._swd_values(features), style),
-            magenta_reference=reference,
-            magenta=vector,
-        )
+        if measured.magenta is not None and style.magenta is not None:
+            reference = float(np.linalg.norm(measured.magenta - style.magenta))
+        return PhotoTarget(measured, self._swd_against(measured, style), reference)
 
     # -- scoring ------------------------------------------------------------------------------
 
-    def score(self, output: np.ndarray, style: StyleTarget, photo: PhotoTarget) -> Scores:
+    def score(
+        self, output: np.ndarray | Measurement, style: StyleTarget, photo: PhotoTarget
+    ) -> Scores:
         """All metrics of one output (resized to the photo's size if it differs)."""
-        output = as_float_image(output, "output")
-        if output.shape[:2] != (photo.height, photo.width):
-            from stylestudio.core.quality.images import resize_to
+        reference = photo.measurement
+        if not isinstance(output, Measurement):
+            output = as_float_image(output, "output")
+            if output.shape[:2] != (reference.height, reference.width):
+                from stylestudio.core.quality.images import resize_to
 
-            output = resize_to(output, photo.height, photo.width)
-        features = self.extract(output)
-        gram = {k: float(v) for k, v in relative_gram_distance(features, style.grams).items()}
-        content = float(
-            relative_content_distance(features[self.config.content_layer], photo.content)
-        )
-        swd_raw = self._swd_against(self._swd_values(features), style)
+                output = resize_to(output, reference.height, reference.width)
+        measured = self.measure(output, "output")
+        gram = {
+            layer: float((measured.grams[layer] - target).pow(2).sum() / _energy(target))
+            for layer, target in style.grams.items()
+        }
+        content = float(relative_content_distance(measured.content, reference.content))
+        swd_raw = self._swd_against(measured, style)
         swd_layers = {k: _ratio(v, photo.swd_reference[k]) for k, v in swd_raw.items()}
         magenta = None
-        vector = self._magenta_vector(output)
-        if vector is not None and style.magenta is not None and photo.magenta_reference is not None:
-            magenta = _ratio(float(np.linalg.norm(vector - style.magenta)), photo.magenta_reference)
+        if (
+            measured.magenta is not None
+            and style.magenta is not None
+            and photo.magenta_reference is not None
+        ):
+            distance = float(np.linalg.norm(measured.magenta - style.magenta))
+            magenta = _ratio(distance, photo.magenta_reference)
         return Scores(
             style=float(np.mean(list(gram.values()))),
             content=content,
