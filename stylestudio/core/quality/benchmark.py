@@ -168,6 +168,7 @@ class QualityBench:
             magenta=magenta,
             device=self.config.device,
         )
+        self.device = str(self.metrics.device)  # resolved: "auto" becomes the real device
         self.vgg_weights = vgg_weights
         self._custom_features = feature_extractor is not None
 
@@ -177,7 +178,7 @@ class QualityBench:
         return PhotoMethod()
 
     def style(self, style: str | Path | nn.Module, label: str | None = None) -> Method:
-        return StyleMethod(style, self.config.device, label=label)
+        return StyleMethod(style, self.device, label=label)
 
     def train(
         self,
@@ -187,7 +188,7 @@ class QualityBench:
     ) -> Method:
         return TrainMethod(
             preset,
-            self.config.device,
+            self.device,
             content=content,
             vgg_weights=self.vgg_weights,
             feature_extractor=self.metrics.features if self._custom_features else None,
@@ -200,7 +201,7 @@ class QualityBench:
         return GatysMethod(
             self.metrics.features,
             config or self.config.gatys,
-            self.config.device,
+            self.device,
             cache_dir=cache_dir,
             log=self.log,
         )

@@ -207,7 +207,11 @@ class QualityMetrics:
         device: str | torch.device = "cpu",
     ) -> None:
         self.config = config or MetricConfig()
-        self.device = torch.device(device)
+        if not isinstance(device, torch.device):
+            from stylestudio.core.engine.device import select_device
+
+            device = select_device(device)  # a clear error for a device this computer lacks
+        self.device = device
         if feature_extractor is None:
             feature_extractor = default_feature_extractor(self.config.feature_layers, vgg_weights)
         self.features = feature_extractor.to(self.device).eval().requires_grad_(False)
