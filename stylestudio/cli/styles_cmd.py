@@ -1,4 +1,5 @@
-"""``stylestudio styles``: list, import, export, rename and remove styles."""
+"""``stylestudio styles``: list, import, export, rename and remove styles; export a style as
+ONNX; import a community fast-neural-style model."""
 
 from __future__ import annotations
 
@@ -22,10 +23,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("packs", nargs="+", type=Path, metavar="PACK")
     imp.set_defaults(func=_import)
 
-    exp = sub.add_parser("export", help="export a style as a .stylepack")
+    exp = sub.add_parser("export", help="export a style as a .stylepack (or an ONNX model)")
     exp.add_argument("style", help="style id or name")
-    exp.add_argument("dest", type=Path, help="target .stylepack file or folder")
+    exp.add_argument("dest", type=Path, nargs="?", help="target .stylepack file or folder")
+    exp.add_argument(
+        "--onnx",
+        type=Path,
+        metavar="OUT.onnx",
+        help="write an ONNX model instead (dynamic size, RGB [0, 1] NCHW in and out; needs the "
+        "'onnx' extra)",
+    )
     exp.set_defaults(func=_export)
+
+    imm = sub.add_parser(
+        "import-model",
+        help="import a fast-neural-style TransformerNet checkpoint (pytorch/examples) as a style",
+    )
+    imm.add_argument("file", type=Path, metavar="FILE", help="torch state dict or .safetensors")
+    imm.add_argument("--name", required=True, help="name of the new style")
+    imm.add_argument("--license", default="", help="the model's licence, stored in the style")
+    imm.add_argument("--attribution", default="", help="who made the model, stored in the style")
+    imm.set_defaults(func=_import_model)
 
     ren = sub.add_parser("rename", help="rename a user style")
     ren.add_argument("style", help="style id or name")
@@ -90,6 +108,20 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if (args.dest is None) == (args.onnx is None):
+        print(
+            "stylestudio styles export: error: give either DEST (a .stylepack) or --onnx OUT.onnx",
+            file=sys.stderr,
+        )
+        return 2
+    if args.onnx is not None:
+        from stylestudio.core.onnx_export import export_onnx, require_onnx
+
+        require_onnx()  # the one-line "install the extra" message before anything else
+        record = _library().get(args.style)
+        result = export_onnx(record.location, args.onnx)
+        print(f"Exported {record.manifest.name!r} to {result.path} (ONNX, opset {result.opset})")
+        return 0
     record = _library().get(args.style)
     dest = args.dest
     if dest.is_dir():
@@ -110,4 +142,15 @@ def _remove(args: argparse.Namespace) -> int:
     record = _library().get(args.style)
     _op(LibraryOpKind.DELETE, record.manifest.id)
     print(f"Removed {record.manifest.name!r} ({record.manifest.id})")
+    return 0
+
+
+def _import_model(args: argparse.Namespace) -> int:
+    from stylestudio.core.model_import import ModelImportRequest, import_model
+
+    request = ModelImportRequest(args.file, args.name, args.license, args.attribution)
+    result = import_model(_library(), request)
+    for note in result.notes:
+        print(f"Note: {note}", file=sys.stderr)
+    print(f"Imported {result.record.name!r} as {result.record.id}")
     return 0

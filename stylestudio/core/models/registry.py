@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from stylestudio.core.errors import StyleFormatError
-from stylestudio.core.models import generator
+from stylestudio.core.models import fast_neural_style, generator
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,10 @@ def _build_generator(params: Mapping[str, object]) -> nn.Module:
 ARCHITECTURES: dict[str, Architecture] = {
     generator.ARCHITECTURE_NAME: Architecture(
         generator.ARCHITECTURE_NAME, _build_generator, generator.GeneratorConfig().to_dict()
+    ),
+    # Imported community models (core/model_import.py); no hyper-parameters.
+    fast_neural_style.ARCHITECTURE_NAME: Architecture(
+        fast_neural_style.ARCHITECTURE_NAME, fast_neural_style.build, {}
     ),
 }
 
