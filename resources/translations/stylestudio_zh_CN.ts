@@ -355,6 +355,10 @@
             <translation>导入风格包(&amp;I)…</translation>
         </message>
         <message>
+            <source>Import &amp;Community Model…</source>
+            <translation>导入社区模型(&amp;C)…</translation>
+        </message>
+        <message>
             <source>&amp;Learn a New Style…</source>
             <translation>学习新风格(&amp;L)…</translation>
         </message>
@@ -525,6 +529,64 @@
         <message>
             <source>&lt;b&gt;StyleStudio {0}&lt;/b&gt;&lt;p&gt;Learn an artistic style and apply it to your photos.&lt;/p&gt;</source>
             <translation>&lt;b&gt;StyleStudio {0}&lt;/b&gt;&lt;p&gt;学习一种艺术风格，并将其应用到你的照片上。&lt;/p&gt;</translation>
+        </message>
+    </context>
+    <context>
+        <name>ModelImportDialog</name>
+        <message>
+            <source>Attribution</source>
+            <translation>署名</translation>
+        </message>
+        <message>
+            <source>Give the style a name (one line, at most {0} characters).</source>
+            <translation>请为风格命名（一行，最多 {0} 个字符）。</translation>
+        </message>
+        <message>
+            <source>Import</source>
+            <translation>导入</translation>
+        </message>
+        <message>
+            <source>Import community model</source>
+            <translation>导入社区模型</translation>
+        </message>
+        <message>
+            <source>Licence</source>
+            <translation>许可证</translation>
+        </message>
+        <message>
+            <source>Style name</source>
+            <translation>风格名称</translation>
+        </message>
+        <message>
+            <source>for example CC BY 4.0</source>
+            <translation>例如 CC BY 4.0</translation>
+        </message>
+        <message>
+            <source>who trained the model, and where it is from</source>
+            <translation>模型的训练者及其来源</translation>
+        </message>
+        <message>
+            <source>{0} will become a new style. Its tensors are checked against the fast-neural-style network; no code in the file is run.</source>
+            <translation>{0} 将成为一个新风格。其张量会按 fast-neural-style 网络逐一检查；文件中的任何代码都不会被运行。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ModelImportFlow</name>
+        <message>
+            <source>Fast-neural-style models (*.pth *.pt *.model *.safetensors);;All files (*)</source>
+            <translation>Fast-neural-style 模型 (*.pth *.pt *.model *.safetensors);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <source>Import community model</source>
+            <translation>导入社区模型</translation>
+        </message>
+        <message>
+            <source>Imported “{0}” as a new style.</source>
+            <translation>已将“{0}”导入为新风格。</translation>
+        </message>
+        <message>
+            <source>Importing {0}…</source>
+            <translation>正在导入 {0}…</translation>
         </message>
     </context>
     <context>

@@ -1,18 +1,22 @@
 """The main window's menus as a declared table: what each action says, does and is bound to.
 
 ``build_menus(window)`` creates a ``QAction`` per :class:`ActionSpec`, connects it to the window's
-method of that name, and stores it as ``window.<attribute>`` when the spec names one (tests and
+method of that name (or calls the spec's ``flow`` function with the window, for flows that live in
+their own module), and stores it as ``window.<attribute>`` when the spec names one (tests and
 ``_update_actions`` use those). Texts are translated in the ``MainWindow`` context, as before.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QAction, QKeySequence
+
+from stylestudio.gui.model_import_dialog import start_model_import
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMainWindow, QMenu
@@ -50,6 +54,8 @@ class ActionSpec:
     checkable: bool = False
     visible: bool = True
     role: QAction.MenuRole | None = None
+    #: Instead of ``slot``: called with the window (a flow in its own module).
+    flow: Callable[[QMainWindow], None] | None = None
 
 
 def _tr(text: str) -> str:
@@ -150,6 +156,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(S, QT_TRANSLATE_NOOP("MainWindow", "&Import Style Pack…"), "import_style_pack"),
     ActionSpec(
         S,
+        QT_TRANSLATE_NOOP("MainWindow", "Import &Community Model…"),
+        attribute="import_model_action",
+        flow=start_model_import,
+    ),
+    ActionSpec(
+        S,
         QT_TRANSLATE_NOOP("MainWindow", "&Learn a New Style…"),
         "open_training_wizard",
         attribute="learn_action",
@@ -169,6 +181,13 @@ def _slot(window: QMainWindow, name: str) -> object:
     for part in name.split("."):
         target = getattr(target, part)
     return target
+
+
+def _call_with(window: QMainWindow, flow: Callable[[QMainWindow], None]) -> Callable[..., None]:
+    def trigger(*_checked: object) -> None:
+        flow(window)
+
+    return trigger
 
 
 def build_menus(
@@ -197,7 +216,10 @@ def build_menus(
             action = undo_stack.createRedoAction(window, _tr(spec.text))  # type: ignore[attr-defined]
         else:
             action = QAction(_tr(spec.text), window)
-            action.triggered.connect(_slot(window, spec.slot))
+            if spec.flow is not None:
+                action.triggered.connect(_call_with(window, spec.flow))
+            else:
+                action.triggered.connect(_slot(window, spec.slot))
             window.addAction(action)
         if spec.shortcuts:
             action.setShortcuts([QKeySequence(key) for key in spec.shortcuts])

@@ -48,6 +48,7 @@ class JobKind(enum.Enum):
     ESTIMATE = "estimate"  # training time estimates
     ADJUST = "adjust"  # strength / colour re-blending
     TRAINING = "training"
+    LIBRARY = "library"  # library changes that run beside the engine (community model imports)
 
 
 class Job(QThread):
