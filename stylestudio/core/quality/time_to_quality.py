@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 import torch
 
 from stylestudio.core.quality.benchmark import METRICS, BenchConfig, QualityBench, load_average
-from stylestudio.core.quality.images import ImageLike
+from stylestudio.core.quality.images import ImageLike, QualityBenchError
+from stylestudio.core.quality.magenta import MagentaModels
 from stylestudio.core.training.config import TrainingConfig
 
 if TYPE_CHECKING:
@@ -226,6 +227,16 @@ def train_with_snapshots(
     return result
 
 
+def _magenta(bench_config: BenchConfig) -> MagentaModels | None:
+    """The Magenta reference models when they are available (the independent style metric)."""
+    from stylestudio.core.quality.magenta import load_magenta
+
+    try:
+        return load_magenta(device=bench_config.device)
+    except QualityBenchError:
+        return None
+
+
 def measure(
     results: Sequence[PathResult],
     painting: ImageLike,
@@ -237,7 +248,7 @@ def measure(
     """Fill ``result.scores``: the quality metrics' medians of every snapshot."""
     from stylestudio.core.models.generator import Generator, GeneratorConfig
 
-    bench = QualityBench(bench_config, vgg_weights=vgg_weights)
+    bench = QualityBench(bench_config, vgg_weights=vgg_weights, magenta=_magenta(bench_config))
     for result in results:
         for snap in result.snapshots:
             net = Generator(GeneratorConfig.from_dict(snap.params))
@@ -257,7 +268,7 @@ def baseline_scores(
     vgg_weights: Path | None = None,
 ) -> dict[str, dict[str, float | None]]:
     """The photo itself and Magenta arbitrary (when its models are there), for scale."""
-    bench = QualityBench(bench_config, vgg_weights=vgg_weights)
+    bench = QualityBench(bench_config, vgg_weights=vgg_weights, magenta=_magenta(bench_config))
     methods = [bench.photo()]
     with contextlib.suppress(Exception):  # no ONNX models / onnxruntime: no such row
         methods.append(bench.magenta())
