@@ -105,8 +105,8 @@ def test_onnx_model_declares_dynamic_axes_opset_and_metadata(exported) -> None:
         dims = value.type.tensor_type.shape.dim
         assert [d.dim_param or d.dim_value for d in dims] == ["batch", 3, "height", "width"]
     doc = model.doc_string
-    assert "'Night & Day'" in doc and "Licence: CC BY 4.0." in doc
-    assert "Attribution: A. Painter." in doc and "values in [0, 1]" in doc and "NCHW" in doc
+    assert "'Night & Day'" in doc and "\nLicence: CC BY 4.0\n" in doc
+    assert "\nAttribution: A. Painter\n" in doc and "values in [0, 1]" in doc and "NCHW" in doc
     meta = ort.InferenceSession(str(item.onnx), providers=["CPUExecutionProvider"]).get_modelmeta()
     assert meta.description == doc
     assert meta.producer_name == "StyleStudio"

@@ -107,8 +107,8 @@ def docstring(manifest: StyleManifest) -> str:
         [
             f"StyleStudio style {manifest.name!r} (id {manifest.id}, version {manifest.version}), "
             f"exported by StyleStudio {__version__}.",
-            f"Licence: {manifest.license or 'not stated'}.",
-            f"Attribution: {manifest.attribution or 'none given'}.",
+            f"Licence: {manifest.license or 'not stated'}",
+            f"Attribution: {manifest.attribution or 'none given'}",
             f"Input {INPUT_NAME!r}: {input_format()}.",
             f"Output {OUTPUT_NAME!r}: {output_format()}.",
             "Instance norm uses the statistics of the whole input (the model does not tile).",
