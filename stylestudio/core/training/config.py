@@ -97,7 +97,7 @@ class TrainingConfig:
             }
         elif name == "best":
             base = {
-                "steps": 2500,
+                "steps": 2200,
                 "crop_size": 192,
                 "batch_size": 2,
                 "style_size": 512,
