@@ -39,7 +39,7 @@ class TrainingConfig:
     min_crop_scale: float = 0.5  # crops cover crop_size / s pixels, s uniform in [this, 1]
     lr_g: float = 1e-3
     lr_d: float = 2e-4
-    lr_norm: float = 5e-3  # the instance-norm scales and shifts (see norm_only_steps)
+    lr_norm: float = 1e-2  # the instance-norm scales and shifts (see norm_only_steps)
     norm_only_steps: int = 0  # first steps adapt only the norm parameters (fast warm start)
     warm_start: bool = False  # without start_from: begin from the closest base-model painting
     content_weight: float = 1.0
@@ -80,7 +80,7 @@ class TrainingConfig:
                 "batch_size": 2,
                 "style_size": 384,
                 "content_size": 384,
-                "norm_only_steps": 150,
+                "norm_only_steps": 50,
                 "checkpoint_every": 100,
                 "preview_every": 25,
             }
@@ -91,7 +91,7 @@ class TrainingConfig:
                 "batch_size": 2,
                 "style_size": 448,
                 "content_size": 448,
-                "norm_only_steps": 200,
+                "norm_only_steps": 100,
                 "checkpoint_every": 200,
                 "preview_every": 50,
             }
@@ -103,7 +103,7 @@ class TrainingConfig:
                 "style_size": 512,
                 "content_size": 512,
                 "style_scales": (1.0, 0.5, 0.25),
-                "norm_only_steps": 250,
+                "norm_only_steps": 100,
                 "checkpoint_every": 250,
                 "preview_every": 100,
             }
