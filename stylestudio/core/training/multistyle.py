@@ -38,7 +38,8 @@ from stylestudio.core.training import losses
 from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.checkpoint import restore_state, state_tensors
 from stylestudio.core.training.config import TrainingConfig
-from stylestudio.core.training.data import CropSampler, resize, resize_long_side
+from stylestudio.core.training.data import CropSampler
+from stylestudio.core.training.step import gram_targets, multi_scale_style_loss
 
 FORMAT = "stylestudio.base-training"
 STATE_FILE = "base-state.safetensors"
@@ -131,17 +132,10 @@ class MultiStyleStep:
             [*self.shared, *self.bank.parameters()], lr=config.lr_g, betas=(0.9, 0.999)
         )
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
-        self.targets = [self._style_targets(s.tensor) for s in self.styles]
-
-    @torch.no_grad()
-    def _style_targets(self, image: torch.Tensor) -> dict[float, dict[str, torch.Tensor]]:
-        out: dict[float, dict[str, torch.Tensor]] = {}
-        for scale in self.config.style_scales:
-            side = max(16, round(max(image.shape[-2:]) * scale))
-            scaled = resize_long_side(image, side, enlarge=True).unsqueeze(0).to(self.device)
-            feats = self.extractor(scaled)
-            out[scale] = {k: losses.gram_matrix(feats[k])[0] for k in self.config.style_layers}
-        return out
+        self.targets = [
+            gram_targets(extractor, s.tensor, config.style_scales, config.style_layers, device)
+            for s in self.styles
+        ]
 
     def generate(self, content: torch.Tensor, style: int) -> torch.Tensor:
         return functional_call(self.G, self.bank.row(style), (content,))
@@ -173,17 +167,9 @@ class MultiStyleStep:
         terms["content"] = cfg.content_weight * losses.content_loss(
             feats[cfg.content_layer], target
         )
-        style_total = None
-        for scale, targets in self.targets[style].items():
-            if abs(scale - 1.0) < 1e-6:
-                scale_feats = feats
-            else:
-                side = max(16, round(out.shape[-1] * scale))
-                scale_feats = self.extractor(resize(out, (side, side)))
-            term = losses.style_loss(scale_feats, targets)
-            style_total = term if style_total is None else style_total + term
-        assert style_total is not None
-        terms["style"] = cfg.style_weight * style_total / len(self.targets[style])
+        terms["style"] = cfg.style_weight * multi_scale_style_loss(
+            self.extractor, out, feats, self.targets[style]
+        )
         terms["tv"] = cfg.tv_weight * losses.tv_loss(out)
         if cfg.use_adversarial:
             self.D.requires_grad_(False)
@@ -302,6 +288,7 @@ def train_base(
         if step % checkpoint_every == 0 or step == steps:
             meta["elapsed_s"] = elapsed_before + time.monotonic() - started
             step_obj.save(folder, step, meta)
-    meta["elapsed_s"] = elapsed_before + time.monotonic() - started
-    step_obj.save(folder, step, meta)
+    if (step % checkpoint_every != 0 and step != steps) or step == start_step:
+        meta["elapsed_s"] = elapsed_before + time.monotonic() - started
+        step_obj.save(folder, step, meta)  # stopped by the time limit between checkpoints
     return step

@@ -10,7 +10,7 @@ and the generator's update calls the bare discriminator with its parameters froz
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -33,6 +33,53 @@ def _distributed() -> bool:
     import torch.distributed as dist
 
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+@torch.no_grad()
+def gram_targets(
+    extractor: nn.Module,
+    image: torch.Tensor,
+    scales: Sequence[float],
+    layers: Sequence[str],
+    device: torch.device,
+) -> dict[float, dict[str, torch.Tensor]]:
+    """Gram matrices ``(C, C)`` of one ``(3, H, W)`` style image at each scale and layer.
+
+    Scale ``s`` resizes the image by ``s``; generated crops are resized by the same ``s`` before
+    their Gram matrices are compared (``multi_scale_style_loss``), so each scale matches texture
+    statistics at a different coarseness.
+    """
+    targets: dict[float, dict[str, torch.Tensor]] = {}
+    for scale in scales:
+        long_side = max(16, round(max(image.shape[-2:]) * scale))
+        scaled = resize_long_side(image, long_side, enlarge=True).unsqueeze(0)
+        feats = extractor(scaled.to(device))
+        targets[scale] = {layer: losses.gram_matrix(feats[layer])[0] for layer in layers}
+    return targets
+
+
+def multi_scale_style_loss(
+    extractor: nn.Module,
+    out: torch.Tensor,
+    feats: Mapping[str, torch.Tensor],
+    targets: Mapping[float, Mapping[str, torch.Tensor]],
+    autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> torch.Tensor:
+    """Mean over scales of the style loss of ``out`` (whose features at scale 1 are ``feats``)."""
+    total = None
+    crop = out.shape[-1]
+    for scale, layer_targets in targets.items():
+        if abs(scale - 1.0) < 1e-6:
+            scale_feats = feats
+        else:
+            side = max(16, round(crop * scale))
+            with autocast():
+                scale_feats = extractor(resize(out, (side, side)))
+        term = losses.style_loss(scale_feats, layer_targets)
+        total = term if total is None else total + term
+    if total is None:
+        raise ValueError("no style scales")
+    return total / len(targets)
 
 
 class TrainingStep:
@@ -140,17 +187,19 @@ class TrainingStep:
         crops are resized by the same ``s`` before their Gram matrices are compared, so each
         scale matches texture statistics at a different coarseness.
         """
+        cfg = self.config
+        per_image = [
+            gram_targets(self.extractor, image, cfg.style_scales, cfg.style_layers, self.device)
+            for image in style_images
+        ]
         targets: dict[float, dict[str, torch.Tensor]] = {}
-        for scale in self.config.style_scales:
-            sums: dict[str, torch.Tensor] = {}
-            for image in style_images:
-                long_side = max(16, round(max(image.shape[-2:]) * scale))
-                scaled = resize_long_side(image, long_side, enlarge=True).unsqueeze(0)
-                feats = self.extractor(scaled.to(self.device))
-                for layer in self.config.style_layers:
-                    gram = losses.gram_matrix(feats[layer])[0]
-                    sums[layer] = sums[layer] + gram if layer in sums else gram
-            targets[scale] = {k: v / len(style_images) for k, v in sums.items()}
+        for scale in cfg.style_scales:
+            targets[scale] = {}
+            for layer in cfg.style_layers:
+                total = per_image[0][scale][layer]
+                for other in per_image[1:]:
+                    total = total + other[scale][layer]
+                targets[scale][layer] = total / len(style_images)
         self.style_targets = targets
 
     # ---------------------------------------------------------------------------------------
@@ -175,19 +224,9 @@ class TrainingStep:
         if cfg.use_style:
             if not self.style_targets:
                 raise RuntimeError("set_style_targets() must be called first")
-            total = None
-            crop = out.shape[-1]
-            for scale, targets in self.style_targets.items():
-                if abs(scale - 1.0) < 1e-6:
-                    scale_feats = feats
-                else:
-                    side = max(16, round(crop * scale))
-                    with self._autocast():
-                        scale_feats = self.extractor(resize(out, (side, side)))
-                term = losses.style_loss(scale_feats, targets)
-                total = term if total is None else total + term
-            assert total is not None
-            terms["style"] = total / len(self.style_targets)
+            terms["style"] = multi_scale_style_loss(
+                self.extractor, out, feats, self.style_targets, self._autocast
+            )
         if cfg.use_tv:
             terms["tv"] = losses.tv_loss(out)
         if cfg.use_adversarial:

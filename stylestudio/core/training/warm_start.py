@@ -20,6 +20,7 @@ from stylestudio.core import paths
 from stylestudio.core.training import losses
 from stylestudio.core.training.base_model import load_base_model
 from stylestudio.core.training.data import resize_long_side
+from stylestudio.core.training.step import gram_targets
 
 if TYPE_CHECKING:
     from stylestudio.core.library import StyleLibrary
@@ -96,10 +97,11 @@ def choose_start(
 
     if not candidates:
         raise ValueError("no candidates")
-    targets: list[dict[str, torch.Tensor]] = []
-    for image in style_images:
-        feats = extractor(resize_long_side(image, style_size).unsqueeze(0))
-        targets.append({k: losses.gram_matrix(feats[k])[0] for k in layers})
+    device = samples.device
+    targets = [
+        gram_targets(extractor, resize_long_side(image, style_size), (1.0,), layers, device)[1.0]
+        for image in style_images
+    ]
     scores: dict[str, float] = {}
     for candidate in candidates:
         net = Generator(GeneratorConfig.from_dict(candidate.params))
