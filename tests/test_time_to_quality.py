@@ -64,3 +64,28 @@ def test_paths_include_the_gan_ablation() -> None:
     with_gan, without = ttq.training_path("quick"), ttq.training_path("quick-no-gan")
     assert with_gan.use_adversarial and not without.use_adversarial
     assert with_gan.replace(use_adversarial=False) == without
+
+
+def test_every_snapshot_and_the_baselines_are_measured_in_one_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    root = os.environ.get("STYLESTUDIO_SHARED_DATA")
+    vgg = Path(root, "vgg", "vgg19_features.safetensors") if root else None
+    if vgg is None or not vgg.is_file():
+        pytest.skip("no VGG19 weights at $STYLESTUDIO_SHARED_DATA/vgg/vgg19_features.safetensors")
+    from stylestudio.core.quality.benchmark import BenchConfig
+
+    monkeypatch.setenv(ENV_TEST_FEATURES, "tiny")
+    result = ttq.train_with_snapshots(
+        "tiny", tiny_config(steps=3), stripes(), photos(), [0.0], budget_s=600
+    )
+    assert len(result.snapshots) == 2
+    baselines = ttq.measure(
+        [result], stripes(), photos()[:1], BenchConfig(size=48), vgg_weights=vgg
+    )
+    assert set(result.scores) == {s.seconds for s in result.snapshots}
+    assert baselines["photo"]["content"] == 0.0
+    for medians in result.scores.values():
+        assert medians["style"] is not None and medians["content"] > 0.0

@@ -244,36 +244,37 @@ def measure(
     bench_config: BenchConfig,
     *,
     vgg_weights: Path | None = None,
-) -> None:
-    """Fill ``result.scores``: the quality metrics' medians of every snapshot."""
+) -> dict[str, dict[str, float | None]]:
+    """Fill ``result.scores`` (the medians of every snapshot) and return, for scale, the medians
+    of the photo itself and of Magenta arbitrary (when its models are there).
+
+    Everything is measured in one benchmark run, so the painting and the photos are measured
+    once.
+    """
     from stylestudio.core.models.generator import Generator, GeneratorConfig
 
     bench = QualityBench(bench_config, vgg_weights=vgg_weights, magenta=_magenta(bench_config))
+    methods = [bench.photo()]
+    with contextlib.suppress(Exception):  # no ONNX models / onnxruntime: no such row
+        methods.append(bench.magenta())
+    snapshots: dict[str, tuple[PathResult, float]] = {}
     for result in results:
         for snap in result.snapshots:
             net = Generator(GeneratorConfig.from_dict(snap.params))
             net.load_state_dict(snap.state)
             net.eval()
-            label = f"{result.name}@{snap.seconds:.0f}s"
-            report = bench.run([painting], photos, [bench.style(net, label=label)])
-            summary = report.summaries[0]
-            result.scores[snap.seconds] = dict(summary.medians)
-
-
-def baseline_scores(
-    painting: ImageLike,
-    photos: Sequence[ImageLike],
-    bench_config: BenchConfig,
-    *,
-    vgg_weights: Path | None = None,
-) -> dict[str, dict[str, float | None]]:
-    """The photo itself and Magenta arbitrary (when its models are there), for scale."""
-    bench = QualityBench(bench_config, vgg_weights=vgg_weights, magenta=_magenta(bench_config))
-    methods = [bench.photo()]
-    with contextlib.suppress(Exception):  # no ONNX models / onnxruntime: no such row
-        methods.append(bench.magenta())
+            label = f"{result.name}@{snap.seconds:.1f}s"
+            snapshots[label] = (result, snap.seconds)
+            methods.append(bench.style(net, label=label))
     report = bench.run([painting], photos, methods)
-    return {s.method: dict(s.medians) for s in report.summaries}
+    baselines: dict[str, dict[str, float | None]] = {}
+    for summary in report.summaries:
+        if summary.method in snapshots:
+            result, seconds = snapshots[summary.method]
+            result.scores[seconds] = dict(summary.medians)
+        else:
+            baselines[summary.method] = dict(summary.medians)
+    return baselines
 
 
 def format_table(
