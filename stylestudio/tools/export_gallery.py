@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     from stylestudio.core.stylepack import StyleManifest, utc_now_iso, write_style_folder
     from stylestudio.core.training import data, warm_start
     from stylestudio.core.training import multistyle as ms
+    from stylestudio.core.training.base_model import BaseModel
 
     meta = json.loads((args.state / ms.META_FILE).read_text(encoding="utf-8"))
     tensors = load_file(str(args.state / ms.STATE_FILE))
@@ -146,31 +147,30 @@ def main(argv: list[str] | None = None) -> int:
             ["python -m stylestudio.tools.export_gallery", *(argv or sys.argv[1:])]
         ),
     }
+    # The base model (shared weights with the mean row, and every painting's row) is what both
+    # outputs are made of: --base-out writes it, each gallery style is one of its rows.
+    mean = bank.mixture(torch.full((len(keys),), 1.0 / len(keys)))
+    base_state = dict(generator.state_dict())
+    base_state.update({k: v.detach().clone() for k, v in mean.items()})
+    rows = {
+        key: {k: v.detach().clone() for k, v in bank.row(i).items()} for i, key in enumerate(keys)
+    }
+    info = {
+        "paintings": {
+            key: {
+                "title": provenance[key].title,
+                "artist": provenance[key].artist,
+                "year": provenance[key].year,
+                "licence": provenance[key].licence,
+                "sha256": provenance[key].sha256,
+            }
+            for key in keys
+        },
+        "training": training_record,
+        "license": "MIT (weights trained by StyleStudio's own code on public-domain paintings)",
+    }
+    model = BaseModel(BASE_MODEL_ID, config.to_dict(), base_state, rows, info)
     if args.base_out is not None:
-        from stylestudio.core.training.base_model import BaseModel
-
-        mean = ms.StyleBank.mixture(bank, torch.full((len(keys),), 1.0 / len(keys)))
-        base_state = dict(generator.state_dict())
-        base_state.update({k: v.detach().clone() for k, v in mean.items()})
-        rows = {
-            key: {k: v.detach().clone() for k, v in bank.row(i).items()}
-            for i, key in enumerate(keys)
-        }
-        info = {
-            "paintings": {
-                key: {
-                    "title": provenance[key].title,
-                    "artist": provenance[key].artist,
-                    "year": provenance[key].year,
-                    "licence": provenance[key].licence,
-                    "sha256": provenance[key].sha256,
-                }
-                for key in keys
-            },
-            "training": training_record,
-            "license": "MIT (weights trained by StyleStudio's own code on public-domain paintings)",
-        }
-        model = BaseModel(BASE_MODEL_ID, config.to_dict(), base_state, rows, info)
         model.save(args.base_out)
         print(f"wrote the base model to {args.base_out}")
     if args.out is None:
@@ -182,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         if painting.sha256 != inputs["paintings"][key]:
             print(f"{key}: the painting's hash differs from PROVENANCE.md; skipped")
             continue
-        state = dict(generator.state_dict())
-        state.update({k: v.detach().clone() for k, v in bank.row(index).items()})
+        state = model.state_for(key)
         generator_s = Generator(config)
         generator_s.load_state_dict(state)
         generator_s.eval()
