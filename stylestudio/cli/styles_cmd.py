@@ -1,5 +1,5 @@
 """``stylestudio styles``: list, import, export, rename and remove styles; export a style as
-ONNX; import a community fast-neural-style model."""
+ONNX; import a community fast-neural-style model; save a blend of styles as a new style."""
 
 from __future__ import annotations
 
@@ -44,6 +44,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imm.add_argument("--license", default="", help="the model's licence, stored in the style")
     imm.add_argument("--attribution", default="", help="who made the model, stored in the style")
     imm.set_defaults(func=_import_model)
+
+    mix = sub.add_parser(
+        "mix",
+        help="save a blend of 2-4 styles of one base model as a new style",
+        description="Interpolate the networks of 2 to 4 styles that share a base model (weights "
+        "are normalised to sum to 1) and save the result as a new style.",
+    )
+    mix.add_argument(
+        "spec", metavar="BLEND", help='styles and weights, e.g. "starry-night:0.6,great-wave:0.4"'
+    )
+    mix.add_argument("--name", required=True, help="name of the new style")
+    mix.set_defaults(func=_mix)
 
     ren = sub.add_parser("rename", help="rename a user style")
     ren.add_argument("style", help="style id or name")
@@ -142,6 +154,19 @@ def _remove(args: argparse.Namespace) -> int:
     record = _library().get(args.style)
     _op(LibraryOpKind.DELETE, record.manifest.id)
     print(f"Removed {record.manifest.name!r} ({record.manifest.id})")
+    return 0
+
+
+def _mix(args: argparse.Namespace) -> int:
+    from stylestudio.core.mix_save import save_blend
+    from stylestudio.core.mixing import parse_blend_spec, resolve_blend
+    from stylestudio.core.stylepack import clean_name
+
+    name = clean_name(args.name)  # a bad name fails before any work
+    library = _library()
+    blend = resolve_blend(parse_blend_spec(args.spec), library)
+    record = save_blend(library, blend, name)
+    print(f"Saved the blend of {blend.describe()} as {record.name!r} ({record.id})")
     return 0
 
 

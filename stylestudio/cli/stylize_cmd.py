@@ -21,6 +21,7 @@ from stylestudio.core.export import (
     parse_output,
     run_export,
 )
+from stylestudio.core.mask import DEFAULT_FEATHER, RegionMask, load_mask
 from stylestudio.core.output_names import IfExists
 
 
@@ -32,7 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Originals are never modified.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or globs")
-    p.add_argument("-s", "--style", help="style id, name, folder or .stylepack (default: first)")
+    p.add_argument(
+        "-s",
+        "--style",
+        help="style id, name, folder or .stylepack, or a blend of 2-4 styles of one base model "
+        'such as "starry-night:0.6,great-wave:0.4" (default: the first style)',
+    )
     p.add_argument(
         "-o",
         "--output",
@@ -54,6 +60,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality (default 92)")
     p.add_argument(
         "--overwrite", action="store_true", help="replace existing outputs (never the inputs)"
+    )
+    p.add_argument(
+        "--mask",
+        type=Path,
+        help="where the style applies: an image, white = styled, black = original, grey = a "
+        "mix (resampled to each photo)",
+    )
+    p.add_argument(
+        "--mask-feather",
+        type=float,
+        default=DEFAULT_FEATHER * 100,
+        metavar="PERCENT",
+        help="softening of the mask's edges, in %% of the photo's long side "
+        f"(default {DEFAULT_FEATHER * 100:g})",
     )
     p.set_defaults(func=run)
 
@@ -91,8 +111,14 @@ class _Reporter:
             print(f"{self.label}: {event.message}", file=sys.stderr)
 
 
+def _mask(args: argparse.Namespace) -> RegionMask | None:
+    """``--mask``, read before any work (a bad file is a one-line error)."""
+    return None if args.mask is None else load_mask(args.mask, args.mask_feather / 100)
+
+
 def run(args: argparse.Namespace) -> int:
     output = _validate(args)
+    mask = _mask(args)
     found = expand_inputs(args.inputs)
     failures: list[tuple[Path, str]] = list(found.missing)
     for path in found.ignored:
@@ -119,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         ),
         quality=args.quality,
         if_exists=IfExists.REPLACE if args.overwrite else IfExists.NEW_NAME,
+        masks={} if mask is None else dict.fromkeys(found.images, mask),
     )
     print(f"Style: {style.name} · device: {engine.device_description}", file=sys.stderr)
     reporter = _Reporter()

@@ -1,4 +1,4 @@
-"""Post-network adjustments that need no model: strength and colour preservation.
+"""Post-network adjustments that need no model: strength, colour preservation, region mask.
 
 They run on the full-resolution original and the network's raw output, so the GUI can apply them
 instantly while a slider moves, without re-running the network.
@@ -7,6 +7,8 @@ instantly while a slider moves, without re-running the network.
 from __future__ import annotations
 
 import numpy as np
+
+from stylestudio.core.mask import composite
 
 # sRGB (D65) <-> CIE XYZ <-> CIELAB. Lab is used so that "preserve colours" keeps perceptual
 # chroma (a*, b*) of the photo and takes only lightness (L*) from the stylised image.
@@ -58,11 +60,18 @@ def preserve_colors(original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
 
 
 def apply_adjustments(
-    original: np.ndarray, stylized: np.ndarray, strength: float = 1.0, keep_colors: bool = False
+    original: np.ndarray,
+    stylized: np.ndarray,
+    strength: float = 1.0,
+    keep_colors: bool = False,
+    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """Final image from the original photo and the network output (same shape, float32 [0, 1]).
 
-    ``strength`` blends linearly with the original; 0 returns the original unchanged.
+    ``strength`` blends linearly with the original; 0 returns the original unchanged. ``mask``
+    ((H, W) float in [0, 1], already fitted: ``RegionMask.fitted``) then says where the
+    adjusted result replaces the original (``core.mask.composite``); this is the one place a
+    region mask is applied.
     """
     if original.shape != stylized.shape:
         raise ValueError(f"shape mismatch: {original.shape} vs {stylized.shape}")
@@ -72,4 +81,7 @@ def apply_adjustments(
     result = preserve_colors(original, stylized) if keep_colors else stylized.astype(np.float32)
     if strength < 1.0:
         result = original + (result - original) * np.float32(strength)
-    return np.clip(result, 0.0, 1.0).astype(np.float32, copy=False)
+    result = np.clip(result, 0.0, 1.0).astype(np.float32, copy=False)
+    if mask is not None:
+        result = composite(original, result, mask)
+    return result

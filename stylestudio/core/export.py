@@ -20,6 +20,8 @@ a one-line reason, whether or not replacing was asked for; stale temporary files
 are removed from the output folder before its first write; the photo's alpha is kept (resized to
 the result when a size limit made the result smaller); the file is claimed atomically (see
 ``imageio.save_image``). A file that fails is reported and the batch goes on; a cancel stops it.
+A photo with a region mask (``ExportRequest.masks``) gets it at the result's full size: the
+engine's adjustment stage resamples and feathers it (``core.mask``) and composites once.
 
 Qt- and torch-free at import: the engine is passed in (anything with ``Engine.stylize``'s
 signature), so the GUI worker can count and cancel its runs.
@@ -33,8 +35,8 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -49,6 +51,8 @@ from stylestudio.core.output_names import PatternError as PatternError  # re-exp
 if TYPE_CHECKING:
     from stylestudio.core.engine import StylizeOptions, StylizeResult
     from stylestudio.core.imageio import LoadedImage
+    from stylestudio.core.mask import RegionMask
+    from stylestudio.core.mixing import StyleSource
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +94,9 @@ def validate_pattern(pattern: str) -> None:
 
 @dataclass(frozen=True)
 class StyleRef:
-    """The style an export applies."""
+    """The style an export applies: a style's folder (or pack), or a blend of styles."""
 
-    location: Path
+    location: StyleSource
     style_id: str
     name: str
 
@@ -238,6 +242,8 @@ class ExportRequest:
     look: Look = Look()
     quality: int = 92
     if_exists: IfExists = IfExists.NEW_NAME
+    #: Region masks by photo (as listed in ``photos``); a photo without one is styled whole.
+    masks: Mapping[Path, RegionMask] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -282,7 +288,7 @@ class StylizeFn(Protocol):
     def __call__(
         self,
         image: np.ndarray,
-        style_location: Path,
+        style_location: StyleSource,
         options: StylizeOptions,
         progress: Callable[[float, str], None] | None = None,
         cancel: Callable[[], bool] | None = None,
@@ -346,7 +352,7 @@ def export_photos(
             result = stylize(
                 loaded.rgb,
                 request.style.location,
-                options,
+                replace(options, mask=request.masks.get(photo)),
                 progress=None if progress is None else lambda f, _m, i=index: progress(i, f),
                 cancel=cancel,
             )

@@ -3,11 +3,12 @@
 ``Engine.stylize`` resolves a style to a (cached) model and calls ``Engine.run_network``, which
 does the work for any fully convolutional image-to-image ``nn.Module``: input validation, preview
 downscale, style scale, precision, tiling with whole-image normalisation statistics, out-of-memory
-recovery, and the strength / colour adjustments.
+recovery, and the strength / colour / region-mask adjustments.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections import OrderedDict
@@ -48,6 +49,8 @@ from stylestudio.core.engine.tiling import (
     plan_tiles,
 )
 from stylestudio.core.errors import CancelledError, StyleStudioError
+from stylestudio.core.mask import RegionMask
+from stylestudio.core.mixing import Blend, MixError, StyleSource, mix_states
 from stylestudio.core.models.norm import fixed_stats
 
 ProgressFn = Callable[[float, str], None]
@@ -70,6 +73,8 @@ class StylizeOptions:
     style_scale: float = 1.0
     max_side: int | None = None  # preview: downscale so the long side ≤ max_side
     tile_size: int | None = None  # None = auto; 0 = never tile
+    #: Where the style applies (any resolution; fitted to the result's size and feathered).
+    mask: RegionMask | None = None
 
 
 @dataclass
@@ -234,7 +239,8 @@ class Engine:
         self.tiling = tiling or TilingConfig()
         self._loader = model_loader or _default_loader
         self._max_cached = max(1, max_cached_models)
-        self._models: OrderedDict[tuple[str, str, str], nn.Module] = OrderedDict()
+        #: (path, weights sha256, device) of a style, ("blend", parts, device) of a blend.
+        self._models: OrderedDict[tuple[Any, ...], nn.Module] = OrderedDict()
         self._known: dict[str, tuple[tuple[Any, ...] | None, str]] = {}
 
     # -- models -----------------------------------------------------------------------------
@@ -269,6 +275,38 @@ class Engine:
         self._models.move_to_end(key)
         return self._models[key]
 
+    def model_for_blend(self, blend: Blend) -> nn.Module:
+        """The blend's model (every parameter interpolated, see ``core.mixing``) on this
+        engine's device, cached per ((style id, folder fingerprint, weight) per part, device)."""
+        paths = [Path(part.location).expanduser().resolve() for part in blend.parts]
+        prints = [_fingerprint(path) for path in paths]
+        parts = tuple(
+            (part.style_id, fp, part.weight) for part, fp in zip(blend.parts, prints, strict=True)
+        )
+        key = ("blend", parts, str(self.device))
+        if key in self._models and all(fp is not None for fp in prints):
+            self._models.move_to_end(key)
+            return self._models[key]
+        modules = []
+        for part, path in zip(blend.parts, paths, strict=True):
+            manifest, module = self._loader(path)
+            lineage = blend.lineage
+            if manifest.id != part.style_id or (
+                manifest.architecture,
+                tuple(sorted(manifest.params.items())),
+            ) != (lineage.architecture, lineage.params):
+                raise MixError(f"The style {part.name!r} changed on disk; choose the blend again.")
+            modules.append(module)
+        mixed = mix_states([m.state_dict() for m in modules], blend.weights)
+        model = copy.deepcopy(modules[0])
+        model.load_state_dict(mixed, strict=True)
+        for old in [k for k in self._models if k[0] == "blend"]:
+            del self._models[old]  # one blend at a time: a slider drag makes many
+        self._models[key] = self._prepare(model, self.device)
+        while len(self._models) > self._max_cached:
+            self._models.popitem(last=False)
+        return self._models[key]
+
     def clear_cache(self) -> None:
         self._models.clear()
         self._known.clear()
@@ -278,16 +316,20 @@ class Engine:
     def stylize(
         self,
         image: np.ndarray,
-        style_location: Path,
+        style_location: StyleSource,
         options: StylizeOptions,
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
     ) -> StylizeResult:
-        """Stylise ``image`` with the style at ``style_location`` (CancelledError on cancel)."""
+        """Stylise ``image`` with the style at ``style_location``, or a ``Blend`` of styles
+        (CancelledError on cancel)."""
         _validate_options(options)
         reporter = _Progress(progress, cancel)
         reporter.report(0.0, "Loading style")
-        model = self.model_for(style_location)
+        if isinstance(style_location, Blend):
+            model = self.model_for_blend(style_location)
+        else:
+            model = self.model_for(style_location)
         return self.run_network(image, model, options, progress, cancel)
 
     def run_network(
@@ -321,7 +363,8 @@ class Engine:
         reporter.report(_NETWORK_SHARE, "Finishing")
         raw_t = resize(raw_t, (h, w))
         raw = _to_image(raw_t)
-        final = apply_adjustments(working, raw, options.strength, options.preserve_colors)
+        mask = options.mask.fitted(h, w) if options.mask is not None else None
+        final = apply_adjustments(working, raw, options.strength, options.preserve_colors, mask)
         reporter.report(1.0, "Done")
         return StylizeResult(
             image=final,
