@@ -4,6 +4,10 @@
 does the work for any fully convolutional image-to-image ``nn.Module``: input validation, preview
 downscale, style scale, precision, tiling with whole-image normalisation statistics, out-of-memory
 recovery, and the strength / colour / region-mask adjustments.
+
+Styles and blends run through ``stylize`` on the CPU, untiled, go through onnxruntime when their
+network is a plain ``Generator`` (``ort_runner``; the session is cached with the model). Tiled
+runs, CUDA / MPS, and ``run_network`` on a module the caller holds run on PyTorch.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from stylestudio.core.engine.normstats import (
     norm_layer_count,
     refine_stats,
 )
+from stylestudio.core.engine.ort_runner import CpuRuntime, OrtBackend, OrtSlot, Runtime
 from stylestudio.core.engine.staged import StagedGenerator, generator_parts
 from stylestudio.core.engine.tiling import (
     DEFAULT_FEATHER,
@@ -85,6 +90,7 @@ class StylizeResult:
     elapsed_s: float
     tiles: int
     notes: list[str] = field(default_factory=list)
+    runtime: Runtime = Runtime.TORCH  # what ran the network
 
 
 @dataclass
@@ -111,6 +117,14 @@ class TilingConfig:
             raise ValueError(f"unknown norm_mode {self.norm_mode!r}")
         if self.stats_passes is not None and self.stats_passes < 0:
             raise ValueError("stats_passes must be ≥ 0")
+
+
+@dataclass
+class _CachedStyle:
+    """A loaded style or blend: its module on the engine's device, its onnxruntime sessions."""
+
+    module: nn.Module
+    ort: OrtSlot = field(default_factory=OrtSlot)
 
 
 class _Progress:
@@ -231,6 +245,7 @@ class Engine:
         tiling: TilingConfig | None = None,
         model_loader: ModelLoader | None = None,
         max_cached_models: int = 4,
+        cpu_runtime: CpuRuntime | str = CpuRuntime.AUTO,
     ) -> None:
         self.device: torch.device = select_device(device)
         self.device_description: str = describe_device(self.device)
@@ -240,8 +255,10 @@ class Engine:
         self._loader = model_loader or _default_loader
         self._max_cached = max(1, max_cached_models)
         #: (path, weights sha256, device) of a style, ("blend", parts, device) of a blend.
-        self._models: OrderedDict[tuple[Any, ...], nn.Module] = OrderedDict()
+        self._models: OrderedDict[tuple[Any, ...], _CachedStyle] = OrderedDict()
         self._known: dict[str, tuple[tuple[Any, ...] | None, str]] = {}
+        self.cpu_runtime = CpuRuntime(cpu_runtime)
+        self._ort = OrtBackend()
 
     # -- models -----------------------------------------------------------------------------
 
@@ -254,6 +271,9 @@ class Engine:
 
     def model_for(self, style_location: Path) -> nn.Module:
         """The style's model on this engine's device, cached per (path, weights sha256, device)."""
+        return self._cached_style(style_location).module
+
+    def _cached_style(self, style_location: Path) -> _CachedStyle:
         path = Path(style_location).expanduser().resolve()
         fingerprint = _fingerprint(path)
         known = self._known.get(str(path))
@@ -269,7 +289,7 @@ class Engine:
         if key not in self._models:
             for old in [k for k in self._models if k[0] == key[0]]:
                 del self._models[old]  # same path, other weights: the old ones are stale
-            self._models[key] = self._prepare(module, self.device)
+            self._models[key] = _CachedStyle(self._prepare(module, self.device))
             while len(self._models) > self._max_cached:
                 self._models.popitem(last=False)
         self._models.move_to_end(key)
@@ -278,6 +298,9 @@ class Engine:
     def model_for_blend(self, blend: Blend) -> nn.Module:
         """The blend's model (every parameter interpolated, see ``core.mixing``) on this
         engine's device, cached per ((style id, folder fingerprint, weight) per part, device)."""
+        return self._cached_blend(blend).module
+
+    def _cached_blend(self, blend: Blend) -> _CachedStyle:
         paths = [Path(part.location).expanduser().resolve() for part in blend.parts]
         prints = [_fingerprint(path) for path in paths]
         parts = tuple(
@@ -302,7 +325,7 @@ class Engine:
         model.load_state_dict(mixed, strict=True)
         for old in [k for k in self._models if k[0] == "blend"]:
             del self._models[old]  # one blend at a time: a slider drag makes many
-        self._models[key] = self._prepare(model, self.device)
+        self._models[key] = _CachedStyle(self._prepare(model, self.device))
         while len(self._models) > self._max_cached:
             self._models.popitem(last=False)
         return self._models[key]
@@ -327,10 +350,11 @@ class Engine:
         reporter = _Progress(progress, cancel)
         reporter.report(0.0, "Loading style")
         if isinstance(style_location, Blend):
-            model = self.model_for_blend(style_location)
+            style = self._cached_blend(style_location)
         else:
-            model = self.model_for(style_location)
-        return self.run_network(image, model, options, progress, cancel)
+            style = self._cached_style(style_location)
+        ort = style.ort if self.cpu_runtime is CpuRuntime.AUTO else None
+        return self._run_network(image, style.module, options, progress, cancel, ort)
 
     def run_network(
         self,
@@ -340,7 +364,19 @@ class Engine:
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
     ) -> StylizeResult:
-        """Stylise ``image`` with an already built image-to-image ``model``."""
+        """Stylise ``image`` with an already built image-to-image ``model`` (on PyTorch: the
+        caller may change its weights between calls, as training previews do)."""
+        return self._run_network(image, model, options, progress, cancel, None)
+
+    def _run_network(
+        self,
+        image: np.ndarray,
+        model: nn.Module,
+        options: StylizeOptions,
+        progress: ProgressFn | None,
+        cancel: CancelFn | None,
+        ort: OrtSlot | None,
+    ) -> StylizeResult:
         start = time.perf_counter()
         _validate_options(options)
         reporter = _Progress(progress, cancel)
@@ -358,7 +394,7 @@ class Engine:
             s = options.style_scale
             x = resize(x, (max(1, round(h / s)), max(1, round(w / s))))
         notes: list[str] = []
-        raw_t, tiles, used = self._infer(model, x, options.tile_size, reporter, notes)
+        raw_t, tiles, used, runtime = self._infer(model, x, options.tile_size, reporter, notes, ort)
         reporter.check()
         reporter.report(_NETWORK_SHARE, "Finishing")
         raw_t = resize(raw_t, (h, w))
@@ -373,6 +409,7 @@ class Engine:
             elapsed_s=time.perf_counter() - start,
             tiles=tiles,
             notes=notes,
+            runtime=runtime,
         )
 
     # -- inference ----------------------------------------------------------------------------
@@ -418,7 +455,8 @@ class Engine:
         tile_size: int | None,
         reporter: _Progress,
         notes: list[str],
-    ) -> tuple[torch.Tensor, int, torch.device]:
+        ort: OrtSlot | None = None,
+    ) -> tuple[torch.Tensor, int, torch.device, Runtime]:
         """Network output for ``x`` (1, 3, H, W) as float32 CPU, with OOM / precision recovery."""
         h, w = x.shape[-2:]
         xp = _pad_input(x, model_multiple(model), MIN_NETWORK_SIDE)
@@ -431,7 +469,9 @@ class Engine:
                 base = reporter.last
                 try:
                     self._prepare(model, device)
-                    out, tiles = self._run(model, xp, tile, device, dtype, reporter, base)
+                    out, tiles, runtime = self._run(
+                        model, xp, tile, device, dtype, reporter, base, notes, ort
+                    )
                     if tiles > 1 and not norm_layer_count(model):
                         notes.append(PER_TILE_NOTE)
                 except Exception as exc:
@@ -460,7 +500,7 @@ class Engine:
                         continue
                     notes.append("The style produced invalid values in some pixels.")
                     out = torch.nan_to_num(out, nan=0.5, posinf=1.0, neginf=0.0)
-                return out[..., :h, :w].clamp(0.0, 1.0), tiles, device
+                return out[..., :h, :w].clamp(0.0, 1.0), tiles, device, runtime
         finally:
             if model_device is not None and device != model_device:
                 model.to(model_device)
@@ -474,8 +514,12 @@ class Engine:
         dtype: torch.dtype | None,
         reporter: _Progress,
         base: float,
-    ) -> tuple[torch.Tensor, int]:
-        """One attempt at a fixed tile size; progress goes from ``base`` to the network share."""
+        notes: list[str],
+        ort: OrtSlot | None = None,
+    ) -> tuple[torch.Tensor, int, Runtime]:
+        """One attempt at a fixed tile size; progress goes from ``base`` to the network share.
+
+        ``ort``: the style's onnxruntime sessions, for a whole-image float32 pass on the CPU."""
         channels_last = device.type == "cuda"
 
         def run(t: torch.Tensor) -> torch.Tensor:
@@ -504,7 +548,11 @@ class Engine:
             if plan is None or len(plan) == 1:
                 reporter.check()
                 reporter.report(base, "Stylising")
-                return run(xp), 1
+                if ort is not None and device.type == "cpu" and dtype is None:
+                    out = ort.run(self._ort, model, xp, notes)
+                    if out is not None:
+                        return out, 1, Runtime.ONNXRUNTIME
+                return run(xp), 1, Runtime.TORCH
             n = len(plan)
             layers = norm_layer_count(model) if self.tiling.norm_mode == "global" else 0
             passes = self.tiling.stats_passes
@@ -531,7 +579,7 @@ class Engine:
                 done += 1
 
             if staged is not None:
-                return staged.run(xp, plan, device, dtype, step), n
+                return staged.run(xp, plan, device, dtype, step), n, Runtime.TORCH
             stats = None
             if layers and passes is None:
 
@@ -558,4 +606,4 @@ class Engine:
                     out = blend_tiles(xp, plan, run, before_out)
             else:
                 out = blend_tiles(xp, plan, run, before_out)
-            return out, n
+            return out, n, Runtime.TORCH
