@@ -40,3 +40,13 @@ class ProgressLine:
             self.stream.write(message + "\n")
         self.stream.flush()
         self._width = 0
+
+
+def format_eta(seconds: float) -> str:
+    """``"ETA 1:05"`` / ``"ETA 1:02:03"`` for a duration left (empty when not yet known)."""
+    if seconds <= 0 or seconds != seconds or seconds == float("inf"):
+        return ""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"ETA {hours}:{minutes:02d}:{secs:02d}" if hours else f"ETA {minutes}:{secs:02d}"

@@ -9,6 +9,7 @@ from pathlib import Path
 from stylestudio.cli.common import resolve_style
 from stylestudio.cli.inputs import expand_inputs
 from stylestudio.cli.progress import ProgressLine
+from stylestudio.cli.stylize_video import check_video_options, split_videos, stylize_videos
 from stylestudio.core.errors import StyleStudioError
 from stylestudio.core.export import (
     ExportEvent,
@@ -28,9 +29,9 @@ from stylestudio.core.output_names import IfExists
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "stylize",
-        help="apply a style to photos",
-        description="Apply a style to image files, folders (recursively) or glob patterns. "
-        "Originals are never modified.",
+        help="apply a style to photos and videos",
+        description="Apply a style to image files, folders (recursively) or glob patterns, and "
+        "to videos (.mp4, .mov, .webm, .gif) named as inputs. Originals are never modified.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or globs")
     p.add_argument(
@@ -127,13 +128,16 @@ def run(args: argparse.Namespace) -> int:
         for path, why in failures:
             print(f"{path}: {why}", file=sys.stderr)
         raise StyleStudioError("No images to stylise.")
+    photos, videos = split_videos(found.images)
+    if videos:
+        check_video_options(args)
 
     from stylestudio.core.engine import Engine
 
     style = resolve_style(args.style)
     engine = Engine(device=args.device)
     request = ExportRequest(
-        photos=tuple(found.images),
+        photos=tuple(photos),
         style=StyleRef(style.location, style.style_id, style.name),
         destination=output,
         look=Look(
@@ -145,13 +149,19 @@ def run(args: argparse.Namespace) -> int:
         ),
         quality=args.quality,
         if_exists=IfExists.REPLACE if args.overwrite else IfExists.NEW_NAME,
-        masks={} if mask is None else dict.fromkeys(found.images, mask),
+        masks={} if mask is None else dict.fromkeys(photos, mask),
     )
     print(f"Style: {style.name} · device: {engine.device_description}", file=sys.stderr)
-    reporter = _Reporter()
-    summary = run_export(request, engine.stylize, reporter, progress=reporter.progress)
-    failures += summary.failed
-    print(f"Done: {len(summary.written)} of {summary.total} image(s) stylised.", file=sys.stderr)
+    if photos:
+        reporter = _Reporter()
+        summary = run_export(request, engine.stylize, reporter, progress=reporter.progress)
+        failures += summary.failed
+        done = len(summary.written)
+        print(f"Done: {done} of {summary.total} image(s) stylised.", file=sys.stderr)
+    if videos:
+        done, problems = stylize_videos(videos, args, request.style, engine, output, mask)
+        failures += problems
+        print(f"Done: {done} of {len(videos)} video(s) stylised.", file=sys.stderr)
     if failures:
         print(f"{len(failures)} problem(s):", file=sys.stderr)
         for path, why in failures:

@@ -10,7 +10,7 @@ each tile) or *use* statistics fixed in advance for the whole image. Its state d
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -67,6 +67,10 @@ class StatsRecorder:
         return {k: v.mean_var() for k, v in self.stats.items()}
 
 
+#: ``(layer_id, (mean, var)) -> (mean, var)``: see :func:`adjusted_stats`.
+StatsAdjust = Callable[[int, tuple[torch.Tensor, torch.Tensor]], tuple[torch.Tensor, torch.Tensor]]
+
+
 class StatsInstanceNorm(nn.Module):
     """Affine instance norm with optional external (global) statistics."""
 
@@ -79,12 +83,20 @@ class StatsInstanceNorm(nn.Module):
         self.layer_id = -1
         self.recorder: StatsRecorder | None = None
         self.fixed: tuple[torch.Tensor, torch.Tensor] | None = None
+        #: Replaces the statistics about to be used (fixed ones, else the input's own; batch 1).
+        self.adjust: StatsAdjust | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.recorder is not None:
             self.recorder.record(self.layer_id, x)
-        if self.fixed is not None:
-            mean, var = self.fixed
+        stats = self.fixed
+        if self.adjust is not None and x.shape[0] == 1:
+            if stats is None:
+                var, mean = torch.var_mean(x.float(), dim=(0, 2, 3), correction=0)
+                stats = (mean, var)
+            stats = self.adjust(self.layer_id, stats)
+        if stats is not None:
+            mean, var = stats
             mean = mean.to(device=x.device, dtype=torch.float32).view(1, -1, 1, 1)
             var = var.to(device=x.device, dtype=torch.float32).view(1, -1, 1, 1)
             scale = self.weight.float().view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
@@ -133,6 +145,23 @@ def fixed_stats(
     finally:
         for norm in norms:
             norm.fixed = None
+
+
+@contextlib.contextmanager
+def adjusted_stats(model: nn.Module, adjust: StatsAdjust) -> Iterator[None]:
+    """Within the block, every norm layer normalises with ``adjust(layer_id, stats)`` instead of
+    ``stats``: the whole-image statistics the engine fixed for a tiled run, or the input's own.
+
+    Video uses it to smooth each layer's statistics over frames (one pass, tiled or not).
+    """
+    norms = stats_norms(model)
+    for norm in norms:
+        norm.adjust = adjust
+    try:
+        yield
+    finally:
+        for norm in norms:
+            norm.adjust = None
 
 
 def norm_parameter_names(model: nn.Module) -> list[str]:
