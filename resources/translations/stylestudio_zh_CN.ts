@@ -20,6 +20,14 @@
             <translation>更改预览尺寸</translation>
         </message>
         <message>
+            <source>Choose the style to blend with</source>
+            <translation>选择要混合的风格</translation>
+        </message>
+        <message>
+            <source>Change the blend</source>
+            <translation>调整混合比例</translation>
+        </message>
+        <message>
             <source>Change adjustments</source>
             <translation>更改调整</translation>
         </message>
@@ -67,6 +75,14 @@
             <translation>预览尺寸</translation>
         </message>
         <message>
+            <source>Blend with</source>
+            <translation>混合风格</translation>
+        </message>
+        <message>
+            <source>Blend</source>
+            <translation>混合比例</translation>
+        </message>
+        <message>
             <source>{0} %</source>
             <translation>{0}%</translation>
         </message>
@@ -84,6 +100,60 @@
         <message>
             <source>Close</source>
             <translation>关闭</translation>
+        </message>
+    </context>
+    <context>
+        <name>BlendControl</name>
+        <message>
+            <source>Blend the current style with another style of its family</source>
+            <translation>将当前风格与同一系列的另一种风格混合</translation>
+        </message>
+        <message>
+            <source>How much of the second style goes into the blend</source>
+            <translation>第二种风格在混合中所占的比例</translation>
+        </message>
+        <message>
+            <source>Save blend as style…</source>
+            <translation>将混合保存为风格…</translation>
+        </message>
+        <message>
+            <source>Add the blend to your styles</source>
+            <translation>将混合添加到你的风格中</translation>
+        </message>
+        <message>
+            <source>None</source>
+            <translation>无</translation>
+        </message>
+        <message>
+            <source>This is the current style.</source>
+            <translation>这是当前风格。</translation>
+        </message>
+        <message>
+            <source>No other style comes from the same base model.</source>
+            <translation>没有其他风格来自同一个基础模型。</translation>
+        </message>
+        <message>
+            <source>{0} %</source>
+            <translation>{0}%</translation>
+        </message>
+    </context>
+    <context>
+        <name>BlendSaveFlow</name>
+        <message>
+            <source>Save blend as style</source>
+            <translation>将混合保存为风格</translation>
+        </message>
+        <message>
+            <source>Name of the new style:</source>
+            <translation>新风格的名称：</translation>
+        </message>
+        <message>
+            <source>Saving the blend…</source>
+            <translation>正在保存混合…</translation>
+        </message>
+        <message>
+            <source>Saved the blend as the style “{0}”.</source>
+            <translation>已将混合保存为风格“{0}”。</translation>
         </message>
     </context>
     <context>

@@ -1,7 +1,9 @@
-"""The adjustment settings (a frozen dataclass) and the panel that edits them."""
+"""The adjustment settings (a frozen dataclass) and the panel that edits them (the blend with a
+second style included: its widgets are ``blend_control``'s)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -15,6 +17,9 @@ from PySide6.QtWidgets import (
     QSlider,
     QWidget,
 )
+
+from stylestudio.gui.blend_control import BlendControl
+from stylestudio.gui.gallery import StyleCard
 
 OutputSize = Literal["preview", "full"]
 
@@ -30,17 +35,29 @@ class Adjustments:
     preserve_colors: bool = False
     style_scale: float = 1.0
     output_size: OutputSize = "preview"
+    #: The id of a second style blended into the current one ("" = none; see ``core.mixing``).
+    blend_with: str = ""
+    #: The second style's share of the blend, 0–1.
+    blend_amount: float = 0.5
 
     def clamped(self) -> Adjustments:
         return replace(
             self,
             strength=min(1.0, max(0.0, round(self.strength, 2))),
             style_scale=min(STYLE_SCALE_MAX, max(STYLE_SCALE_MIN, round(self.style_scale, 2))),
+            blend_amount=min(1.0, max(0.0, round(self.blend_amount, 2))),
         )
+
+    def _blend(self) -> tuple[str, float] | None:
+        return (self.blend_with, self.blend_amount) if self.blend_with else None
 
     def needs_network(self, other: Adjustments) -> bool:
         """True when going from ``other`` to self needs a new network run (not just a re-blend)."""
-        return self.style_scale != other.style_scale or self.output_size != other.output_size
+        return (
+            self.style_scale != other.style_scale
+            or self.output_size != other.output_size
+            or self._blend() != other._blend()
+        )
 
 
 def _value_label() -> QLabel:
@@ -51,7 +68,7 @@ def _value_label() -> QLabel:
 
 
 class AdjustmentsPanel(QWidget):
-    """Strength, preserve colours, style scale and output size.
+    """Strength, preserve colours, style scale, output size and the blend with a second style.
 
     ``adjustmentsChanged(new, old, field)`` fires on every user edit (not on ``set_adjustments``),
     with the field name so that the undo stack can merge a slider drag into one step.
@@ -92,11 +109,17 @@ class AdjustmentsPanel(QWidget):
         layout.addRow("", self.preserve)
         layout.addRow(self.tr("Style scale"), self._row(self.scale, self.scale_label))
         layout.addRow(self.tr("Preview size"), self.output)
+        self.blend = BlendControl(self)
+        layout.addRow(self.tr("Blend with"), self.blend.combo)
+        layout.addRow(self.tr("Blend"), self._row(self.blend.slider, self.blend.label))
+        layout.addRow("", self.blend.save_button)
+        layout.addRow("", self.blend.note)
 
         self.strength.valueChanged.connect(lambda _v: self._edited("strength"))
         self.scale.valueChanged.connect(lambda _v: self._edited("style_scale"))
         self.preserve.toggled.connect(lambda _v: self._edited("preserve_colors"))
         self.output.currentIndexChanged.connect(lambda _v: self._edited("output_size"))
+        self.blend.edited.connect(self._edited)
         self.set_adjustments(self._current)
 
     @staticmethod
@@ -113,11 +136,14 @@ class AdjustmentsPanel(QWidget):
 
     def _read_widgets(self) -> Adjustments:
         output = self.output.currentData() or "preview"
+        blend_with, blend_amount = self.blend.value()
         return Adjustments(
             strength=self.strength.value() / 100.0,
             preserve_colors=self.preserve.isChecked(),
             style_scale=self.scale.value() / 100.0,
             output_size=output,
+            blend_with=blend_with,
+            blend_amount=blend_amount,
         )
 
     def _update_labels(self) -> None:
@@ -144,7 +170,17 @@ class AdjustmentsPanel(QWidget):
             self.scale.setValue(round(adj.style_scale * 100))
             index = self.output.findData(adj.output_size)
             self.output.setCurrentIndex(max(0, index))
+            self.blend.set_value(adj.blend_with, adj.blend_amount)
         finally:
             self._updating = False
         self._current = self._read_widgets()
         self._update_labels()
+
+    def set_styles(self, cards: Sequence[StyleCard]) -> None:
+        """The styles a blend may use (a second style that is gone is dropped, silently)."""
+        self.blend.set_styles(cards)
+        self._current = self._read_widgets()
+
+    def set_current_style(self, style_id: str | None) -> None:
+        """The style being applied: the blend control offers only styles that fit it."""
+        self.blend.set_primary(style_id)

@@ -29,6 +29,7 @@ class ExportHost(Protocol):
 
     def current_photo(self) -> Path | None: ...
     def current_style(self) -> StyleCard | None: ...
+    def style_ref(self) -> StyleRef | None: ...  # the current style, or its active blend
     def adjustments(self) -> Adjustments: ...
     def show_error(self, message: str) -> None: ...
     def statusBar(self) -> QStatusBar: ...
@@ -82,14 +83,14 @@ class ExportFlow(QObject):
         )
 
     def make_dialog(self, photos: list[Path]) -> ExportDialog:
-        style = self._host.current_style()
+        style = self._host.style_ref()
         return ExportDialog(
             self._window,
             self._initial_settings(),
             count=len(photos),
             sample_photo=photos[0] if photos else None,
             style_name=style.name if style else "",
-            style_id=style.id if style else "",
+            style_id=style.style_id if style else "",
         )
 
     def ask_and_export(self, photos: list[Path]) -> None:
@@ -107,8 +108,9 @@ class ExportFlow(QObject):
         self.export(photos, dialog.settings())
 
     def export(self, photos: list[Path], settings: ExportSettings) -> int | None:
-        """Start exporting ``photos`` with the current style and adjustments; the job id."""
-        style = self._host.current_style()
+        """Start exporting ``photos`` with the current style (or blend) and adjustments; the
+        job id."""
+        style = self._host.style_ref()
         if style is None or not photos:
             return None
         if self._job is not None:
@@ -125,7 +127,7 @@ class ExportFlow(QObject):
         job = ExportJob(
             job_id=self.client.next_id(),
             photos=tuple(photos),
-            style=StyleRef(style.location, style.id, style.name),
+            style=style,
             adjustments=self._host.adjustments(),
             settings=settings,
         )

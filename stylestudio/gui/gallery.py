@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stylestudio.core.mixing import LineageInfo
 from stylestudio.gui.plain_text import literal_rich_text, plain_label
 
 THUMB_SIZE = 88
@@ -41,9 +42,11 @@ class StyleCard:
     location: Path
     thumbnail: Path | None = None
     description: str = ""
+    #: What it may be blended with (``core.mixing``); None: not known.
+    lineage: LineageInfo | None = None
 
     @classmethod
-    def from_record(cls, record: object) -> StyleCard:
+    def from_record(cls, record: object, lineage: LineageInfo | None = None) -> StyleCard:
         manifest = getattr(record, "manifest", None)
         return cls(
             id=str(record.id),  # type: ignore[attr-defined]
@@ -52,6 +55,7 @@ class StyleCard:
             location=Path(record.location),  # type: ignore[attr-defined]
             thumbnail=getattr(record, "thumbnail", None),
             description=str(getattr(manifest, "description", "") or ""),
+            lineage=lineage,
         )
 
 

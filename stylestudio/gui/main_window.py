@@ -31,11 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 from stylestudio import __version__
-from stylestudio.core.export import ExportSettings
+from stylestudio.core.export import ExportSettings, StyleRef
 from stylestudio.core.imageio import SUPPORTED_EXTENSIONS
 from stylestudio.gui.adjuster import Adjuster, AdjustResult
 from stylestudio.gui.adjustments import Adjustments, AdjustmentsPanel
 from stylestudio.gui.banner import Banner, BannerKind
+from stylestudio.gui.blend_control import effective_style
+from stylestudio.gui.blend_save import BlendSaveFlow
 from stylestudio.gui.canvas import Canvas
 from stylestudio.gui.drops import collect_image_paths
 from stylestudio.gui.export_dialog import ExportDialog
@@ -202,6 +204,8 @@ class MainWindow(QMainWindow):
         self.gallery.importRequested.connect(self.import_style_pack)
         self.gallery.learnRequested.connect(self.open_training_wizard)
         self.panel.adjustmentsChanged.connect(self._adjustments_edited)
+        self.blend_save = BlendSaveFlow(self, self)
+        self.panel.blend.saveRequested.connect(self.blend_save.start)
         # Worker signals go to methods of this window only: PySide runs lambdas and plain
         # functions connected to another thread's signal in that thread.
         self.adjuster.adjusted.connect(self._adjusted)
@@ -380,6 +384,7 @@ class MainWindow(QMainWindow):
         if self.session.style_id is None and cards and all(card.id != want for card in cards):
             want = cards[0].id  # first start: show a style at once (built-ins come first)
         self.gallery.set_styles(cards, select_id=want)
+        self.panel.set_styles(cards)
         if self.session.style_id and self.gallery.card(self.session.style_id) is None:
             self.session.forget_style()  # deleted
             self.canvas.set_styled(None)
@@ -395,12 +400,21 @@ class MainWindow(QMainWindow):
             return
         if not self.session.choose_style(style_id):
             return
+        self.panel.set_current_style(style_id)
         self.settings.set_last_style(style_id)
         self._request_view()
         self._update_actions()
 
     def current_style(self) -> StyleCard | None:
         return self.gallery.card(self.session.style_id) if self.session.style_id else None
+
+    def style_ref(self) -> StyleRef | None:
+        """What previews and exports apply: the current style, or its blend with a second one."""
+        style = self.current_style()
+        if style is None:
+            return None
+        adj = self.panel.adjustments()
+        return effective_style(style, self.gallery.card, adj.blend_with, adj.blend_amount)
 
     def _delete_style(self, style_id: str) -> None:
         self.client.library(LibraryOp(LibraryOpKind.DELETE, style_id))
@@ -552,10 +566,11 @@ class MainWindow(QMainWindow):
         if self.session.photo is None:
             return
         style = self.current_style()
+        source = self.style_ref()
         request = self.client.make_view(
             photo=self.session.photo,
             style_id=style.id if style else None,
-            style_location=style.location if style else None,
+            style_location=source.location if source else None,
             adjustments=self.panel.adjustments(),
             display_side=self.display_side(),
             canvas_epoch=self.session.canvas_epoch,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtGui import QImage
@@ -15,6 +16,9 @@ from PySide6.QtGui import QImage
 from stylestudio.core.export import ExportSettings, ExportSummary, StyleRef
 from stylestudio.core.jobs import LibraryOp, LibraryOpKind
 from stylestudio.gui.adjustments import Adjustments
+
+if TYPE_CHECKING:
+    from stylestudio.core.mixing import StyleSource
 
 __all__ = [
     "ExportJob",
@@ -29,12 +33,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ViewRequest:
-    """Show ``photo`` (and stylise it when ``style_location`` is set)."""
+    """Show ``photo`` (and stylise it when ``style_location`` is set: a style, or a blend whose
+    first style is ``style_id``)."""
 
     request_id: int
     photo: Path
     style_id: str | None
-    style_location: Path | None
+    style_location: StyleSource | None
     adjustments: Adjustments
     display_side: int = 2048
     #: Bumped by the GUI whenever its canvas is reset; the original is sent once per epoch.

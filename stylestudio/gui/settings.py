@@ -86,6 +86,8 @@ class AppSettings:
             ),
             style_scale=_as_float(self.store.value("adjust/style_scale"), default.style_scale),
             output_size=output if output in ("preview", "full") else default.output_size,
+            blend_with=str(self.store.value("adjust/blend_with", "") or ""),
+            blend_amount=_as_float(self.store.value("adjust/blend_amount"), default.blend_amount),
         ).clamped()
 
     def save_adjustments(self, adj: Adjustments) -> None:
@@ -93,6 +95,8 @@ class AppSettings:
         self.store.setValue("adjust/preserve_colors", adj.preserve_colors)
         self.store.setValue("adjust/style_scale", adj.style_scale)
         self.store.setValue("adjust/output_size", adj.output_size)
+        self.store.setValue("adjust/blend_with", adj.blend_with)
+        self.store.setValue("adjust/blend_amount", adj.blend_amount)
 
     def last_style(self) -> str:
         return str(self.store.value("style/last", "") or "")

@@ -9,7 +9,15 @@ from PySide6.QtGui import QUndoCommand
 
 from stylestudio.gui.adjustments import Adjustments
 
-_FIELD_IDS = {"strength": 1, "preserve_colors": 2, "style_scale": 3, "output_size": 4}
+_FIELD_IDS = {
+    "strength": 1,
+    "preserve_colors": 2,
+    "style_scale": 3,
+    "output_size": 4,
+    "blend_amount": 5,
+}
+#: Discrete edits: never merged with the next edit of the same field.
+_STEPS = ("preserve_colors", "blend_with")
 
 
 def _field_text(field: str) -> str:
@@ -18,6 +26,8 @@ def _field_text(field: str) -> str:
         "preserve_colors": QCoreApplication.translate("AdjustCommand", "Toggle preserve colours"),
         "style_scale": QCoreApplication.translate("AdjustCommand", "Change style scale"),
         "output_size": QCoreApplication.translate("AdjustCommand", "Change preview size"),
+        "blend_with": QCoreApplication.translate("AdjustCommand", "Choose the style to blend with"),
+        "blend_amount": QCoreApplication.translate("AdjustCommand", "Change the blend"),
     }
     return names.get(field, QCoreApplication.translate("AdjustCommand", "Change adjustments"))
 
@@ -41,7 +51,7 @@ class AdjustCommand(QUndoCommand):
 
     def id(self) -> int:
         # Toggles are discrete steps; slider drags of the same field merge.
-        return -1 if self.field == "preserve_colors" else _FIELD_IDS.get(self.field, -1)
+        return -1 if self.field in _STEPS else _FIELD_IDS.get(self.field, -1)
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, AdjustCommand) or other.field != self.field:

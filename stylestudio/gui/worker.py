@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     Hook = ProgressFn | CancelFn | None
     from stylestudio.core.imageio import LoadedImage
     from stylestudio.core.library import StyleLibrary
+    from stylestudio.core.mixing import StyleSource
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,11 @@ class EngineWorker(QObject):
 
     def _emit_styles(self) -> None:
         assert self._library is not None
-        cards = [StyleCard.from_record(record) for record in self._library.list()]
+        from stylestudio.core.mixing import library_lineages
+
+        records = self._library.list()
+        lineages = library_lineages(records)  # what each style may be blended with
+        cards = [StyleCard.from_record(record, lineages.get(record.id)) for record in records]
         self.stylesListed.emit(cards)
 
     # Library ------------------------------------------------------------------------------
@@ -333,7 +338,7 @@ class EngineWorker(QObject):
             self.requestFailed.emit(req.request_id, user_message(exc))
 
     def _stylize(
-        self, image: np.ndarray, location: Path, adj: Adjustments, request_id: int
+        self, image: np.ndarray, location: StyleSource, adj: Adjustments, request_id: int
     ) -> StylizeResult | None:
         """One preview run; None when it was cancelled because a newer request arrived."""
         try:
@@ -352,7 +357,7 @@ class EngineWorker(QObject):
         return result
 
     def _run_engine(
-        self, image: np.ndarray, location: Path, options: StylizeOptions, **hooks: Hook
+        self, image: np.ndarray, location: StyleSource, options: StylizeOptions, **hooks: Hook
     ) -> StylizeResult:
         """``Engine.stylize`` (``hooks``: its ``progress`` and ``cancel``), counted; previews
         and exports both run through here."""
@@ -454,7 +459,7 @@ class EngineClient(QObject):
         *,
         photo: Path,
         style_id: str | None,
-        style_location: Path | None,
+        style_location: StyleSource | None,
         adjustments: Adjustments,
         display_side: int,
         canvas_epoch: int,
