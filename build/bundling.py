@@ -52,6 +52,17 @@ EXCLUDES = (
     "pip",
 )
 
+#: Imported only inside the functions that use them, listed so that the analysis follows them
+#: for certain: onnxruntime is the engine's CPU runtime (imported on the first stylisation).
+HIDDEN_IMPORTS = ("onnxruntime",)
+
+#: Native libraries a package opens at run time instead of linking them (onnxruntime's provider
+#: bridge, ``libonnxruntime_providers_shared``), which the binary analysis of its extension
+#: modules cannot follow: package → file-name patterns, versioned ``.so.N`` names included.
+RUNTIME_LIBRARIES: dict[str, tuple[str, ...]] = {
+    "onnxruntime": ("*.so", "*.so.*", "*.pyd", "*.dll", "*.dylib"),
+}
+
 #: Resources never shipped: editor/OS litter and half-written temporary files.
 RESOURCE_IGNORE = ("__pycache__", "*.pyc", ".DS_Store", "Thumbs.db", ".gitkeep", ".tmp-*", "*~")
 
@@ -186,6 +197,23 @@ def resource_datas(resources: Path, dest_root: str = "resources") -> list[tuple[
         dest = Path(dest_root, rel).as_posix()
         datas.extend((str(Path(folder, f)), dest) for f in sorted(filenames) if not _ignored(f))
     return datas
+
+
+def runtime_library_files(package: str) -> list[Path]:
+    """The files of the installed ``package`` that :data:`RUNTIME_LIBRARIES` collects (what
+    ``collect_dynamic_libs`` finds with those patterns), without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    patterns = RUNTIME_LIBRARIES[package]
+    found: list[Path] = []
+    for location in spec.submodule_search_locations:
+        for path in sorted(Path(location).rglob("*")):
+            if path.is_file() and any(fnmatch.fnmatch(path.name, p) for p in patterns):
+                found.append(path)
+    return found
 
 
 def is_cuda_binary(dest_name: str) -> bool:

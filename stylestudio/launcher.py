@@ -242,6 +242,7 @@ def self_test(out: Callable[[str], None] = print) -> int:
 def _run_self_test(out: Callable[[str], None]) -> str:
     import numpy as np
 
+    from stylestudio.core.engine.ort_runner import is_fallback_note
     from stylestudio.core.engine.stylize import Engine, StylizeOptions
     from stylestudio.core.library import StyleLibrary
 
@@ -267,11 +268,15 @@ def _run_self_test(out: Callable[[str], None]) -> str:
         raise SelfTestError("The style produced non-finite pixel values.")
     if output.min() < -1e-4 or output.max() > 1 + 1e-4:
         raise SelfTestError("The style produced pixel values outside [0, 1].")
+    fallbacks = [note for note in result.notes if is_fallback_note(note)]
+    if fallbacks:  # e.g. a bundle without onnxruntime's libraries
+        raise SelfTestError(fallbacks[0])
     import torch
 
     return (
         f"stylised {image.shape[1]}x{image.shape[0]} px with {style.id!r} on "
-        f"{engine.device_description} in {result.elapsed_s:.2f} s (torch {torch.__version__})"
+        f"{engine.device_description} through {result.runtime.value} in "
+        f"{result.elapsed_s:.2f} s (torch {torch.__version__})"
     )
 
 

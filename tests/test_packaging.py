@@ -66,6 +66,44 @@ def test_spec_is_python_and_bundles_resources() -> None:
     assert (BUILD / "entry_point.py").is_file()
 
 
+def test_spec_bundles_onnxruntime(bundling: ModuleType) -> None:
+    """onnxruntime is imported inside a function (the engine's CPU runtime) and opens its
+    provider bridge with dlopen: the spec must name it and collect its libraries."""
+    text = SPEC.read_text(encoding="utf-8")
+    assert "bundling.HIDDEN_IMPORTS" in text and "bundling.RUNTIME_LIBRARIES" in text
+    assert "onnxruntime" in bundling.HIDDEN_IMPORTS
+    assert "onnxruntime" in bundling.RUNTIME_LIBRARIES
+
+
+def test_onnxruntime_libraries_match_the_collected_patterns(bundling: ModuleType) -> None:
+    """Every native library of the installed onnxruntime (versioned names included) is one the
+    spec collects."""
+    spec = importlib.util.find_spec("onnxruntime")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("onnxruntime is not installed")
+    package = Path(next(iter(spec.submodule_search_locations)))
+    native = {
+        p
+        for p in package.rglob("*")
+        if p.is_file() and re.search(r"\.(so(\.[0-9.]+)?|pyd|dll|dylib)$", p.name)
+    }
+    collected = set(bundling.runtime_library_files("onnxruntime"))
+    assert native and native <= collected
+    names = {p.name for p in collected}
+    if sys.platform.startswith("linux"):  # the provider bridge, opened with dlopen
+        assert any("providers_shared" in n for n in names)
+    assert any(n.startswith(("onnxruntime_pybind11_state", "onnxruntime_pybind")) for n in names)
+
+
+def test_onnxruntime_is_a_normal_dependency() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = [re.split(r"[<>=!~ \[]", d, maxsplit=1)[0] for d in project["dependencies"]]
+    assert "onnxruntime" in names
+    extras = project["optional-dependencies"]
+    assert {"dev", "bench", "onnx"} <= set(extras)  # the extras keep working
+
+
 def test_version_is_read_without_importing(bundling: ModuleType, tmp_path: Path) -> None:
     assert bundling.read_version(ROOT / "stylestudio" / "__init__.py") == __version__
     bad = tmp_path / "__init__.py"
@@ -285,6 +323,31 @@ def test_self_test_fails_readably_without_styles(user_dirs: Path) -> None:
     assert lines[-1].startswith("self-test FAILED: No built-in style was found in ")
     assert str(user_dirs / "styles") in lines[-1]
     assert "Traceback" not in "\n".join(lines)
+
+
+def test_self_test_runs_the_style_through_onnxruntime(user_dirs: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    _write_tiny_style(user_dirs / "styles")
+    lines: list[str] = []
+
+    assert launcher.self_test(lines.append) == 0
+
+    assert any("through ONNX Runtime" in line for line in lines)
+
+
+def test_self_test_fails_when_onnxruntime_is_missing(
+    user_dirs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle that lost onnxruntime still stylises (on torch), but must not pass."""
+    pytest.importorskip("stylestudio.core.engine.stylize")
+    _write_tiny_style(user_dirs / "styles")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import raises ImportError
+    lines: list[str] = []
+
+    assert launcher.self_test(lines.append) == 1
+
+    assert lines[-1].startswith("self-test FAILED: ONNX Runtime could not run this style")
+    assert "onnxruntime cannot be imported" in lines[-1] and "\n" not in lines[-1]
 
 
 def test_self_test_reports_a_broken_style(user_dirs: Path) -> None:

@@ -65,8 +65,16 @@ def _first_line(exc: BaseException) -> str:
     return line if len(line) <= 160 else line[:157] + "…"
 
 
+FALLBACK_PREFIX = "ONNX Runtime could not run this style"
+
+
 def fallback_note(reason: str) -> str:
-    return f"ONNX Runtime could not run this style ({reason}); it ran on PyTorch instead."
+    return f"{FALLBACK_PREFIX} ({reason}); it ran on PyTorch instead."
+
+
+def is_fallback_note(note: str) -> bool:
+    """Whether a ``StylizeResult`` note says onnxruntime failed (the launcher's self-test)."""
+    return note.startswith(FALLBACK_PREFIX)
 
 
 def supports(model: nn.Module) -> bool:
