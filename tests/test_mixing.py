@@ -313,6 +313,8 @@ def test_save_blend_records_parents_weights_and_lineage(library: StyleLibrary, t
 
     assert record.name == "Night Wave" and not record.builtin
     assert record.thumbnail is not None and record.thumbnail.is_file()
+    with Image.open(record.thumbnail) as thumb:  # a centre square, like trained styles'
+        assert thumb.size == (256, 256)
     data = json.loads((record.location / "style.json").read_text())
     mix = data["training"]["mix"]
     parents = [library.get("Starry Night"), library.get("Great Wave")]

@@ -112,22 +112,21 @@ def blend_training_record(blend: Blend, parents: Sequence[ParentStyle]) -> dict[
 
 
 def _thumbnail(blend_model: torch.nn.Module, photo: Path | None) -> Image.Image | None:
-    """The blend applied to ``photo`` (≤ THUMBNAIL_SIDE px), or None without a photo."""
+    """The blend applied to the centre square of ``photo`` (as trained styles' thumbnails are
+    made), or None without a photo."""
     if photo is None or not photo.is_file():
         return None
-    import numpy as np
     import torch
     from PIL import Image
 
     from stylestudio.core.imageio import load_image, to_uint8
+    from stylestudio.core.training import data
 
-    rgb = load_image(photo).rgb
-    image = Image.fromarray(to_uint8(rgb))
-    image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-    x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]
+    source = data.SourceImage(photo.name, "", (0, 0), data.to_tensor(load_image(photo).rgb))
+    x = data.preview_samples([source], THUMBNAIL_SIDE, count=1)
     with torch.inference_mode():
-        y = blend_model.eval()(x)[0].permute(1, 2, 0).clamp(0, 1).numpy()
-    return Image.fromarray(to_uint8(y), "RGB")
+        y = blend_model.eval()(x)[0]
+    return Image.fromarray(to_uint8(data.to_array(y)), "RGB")
 
 
 def default_thumbnail_photo() -> Path | None:
