@@ -1,6 +1,7 @@
 """``stylestudio bench``: latency and peak memory of the engine, side by side with a reference.
 
-``stylestudio bench quality`` is the quality benchmark instead (see ``_register_quality``).
+``stylestudio bench quality`` is the quality benchmark instead (see ``_register_quality``);
+``stylestudio bench speed`` compares one megapixel with multistyle26.onnx (``speed_cmd``).
 
 For each size, the StyleStudio generator and the reference Johnson et al. TransformerNet run on the
 same input, untiled and tiled, on the same device in the same process. Latency is the median of
@@ -49,11 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-reference", action="store_true", help="skip the reference network")
     p.add_argument("--json", type=Path, help="also write the measurements as JSON")
     p.set_defaults(func=run)
-    sub = p.add_subparsers(dest="bench_command", metavar="{quality,time-to-quality}")
+    sub = p.add_subparsers(dest="bench_command", metavar="{quality,time-to-quality,video,speed}")
     _register_quality(sub)
-    from stylestudio.cli import ttq_cmd
+    from stylestudio.cli import speed_cmd, ttq_cmd, video_bench_cmd
 
     ttq_cmd.register(sub)
+    video_bench_cmd.register(sub)
+    speed_cmd.register(sub)
 
 
 def _sizes(text: str) -> list[tuple[int, int]]:

@@ -1,0 +1,203 @@
+"""Learn the built-in gallery: one style per painting, by the same trainer a user runs.
+
+    python -m stylestudio.tools.train_gallery --data $STYLESTUDIO_SHARED_DATA \
+        --runs build/gallery-runs --out resources/styles --preset quick --steps 400
+
+Each painting of ``train_base.GALLERY_PAINTINGS`` is learned with ``Trainer`` (the wizard's and
+``stylestudio train``'s code path): warm-started from the base model's row for that painting,
+then fine-tuned with the GAN (PatchGAN + VGG19 content + Gram style losses) on the shared data's
+``content/train`` photos. Every run checkpoints into ``--runs/<id>``, so an interrupted gallery
+continues where it stopped (``--time-limit`` stops cleanly between checkpoints). A finished style
+is written to ``--out/<id>`` at once, with a manifest recording the painting (title, artist,
+year, licence, source, SHA-256) and how it was trained (command, settings, steps, photos with
+hashes, time, device, torch version). A style already in ``--out`` with the same settings is
+kept (``--force`` retrains it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from stylestudio.tools.export_gallery import GALLERY_NAMES, read_provenance
+from stylestudio.tools.train_base import GALLERY_PAINTINGS
+
+#: The key in a gallery manifest's ``training`` that records the gallery settings.
+GALLERY_KEY = "gallery"
+DEFAULT_THUMBNAIL_PHOTO = Path("resources/samples/chelsea.jpg")
+
+
+def _settings_key(preset: str, overrides: dict[str, object]) -> dict[str, object]:
+    return {"preset": preset, "overrides": dict(sorted(overrides.items()))}
+
+
+def _existing_settings(folder: Path) -> dict[str, object] | None:
+    try:
+        manifest = json.loads((folder / "style.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = manifest.get("training", {}).get(GALLERY_KEY, {}).get("settings")
+    return value if isinstance(value, dict) else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=os.environ.get("STYLESTUDIO_SHARED_DATA"))
+    parser.add_argument("--runs", type=Path, default=Path("build/gallery-runs"))
+    parser.add_argument("--out", type=Path, default=Path("resources/styles"))
+    parser.add_argument("--base", type=Path, default=Path("resources/base"))
+    parser.add_argument("--preset", default="quick")
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=JSON", help="a config override"
+    )
+    parser.add_argument("--only", default="", help="comma-separated style ids (default: all)")
+    parser.add_argument("--time-limit", type=float, default=None, help="stop after N seconds")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--force", action="store_true", help="retrain styles already in --out")
+    parser.add_argument("--thumbnail-photo", type=Path, default=DEFAULT_THUMBNAIL_PHOTO)
+    args = parser.parse_args(argv)
+    if args.data is None:
+        parser.error("--data (or $STYLESTUDIO_SHARED_DATA) must name the shared data folder")
+
+    import torch
+
+    from stylestudio.core.errors import CancelledError
+    from stylestudio.core.library import StyleLibrary
+    from stylestudio.core.training import events
+    from stylestudio.core.training.config import TrainingConfig
+    from stylestudio.core.training.run import TrainingRun
+    from stylestudio.core.training.trainer import Trainer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides: dict[str, object] = {}
+    for item in args.set:
+        field, _, value = item.partition("=")
+        overrides[field] = json.loads(value)
+    if args.steps is not None:
+        overrides["steps"] = args.steps
+    config = TrainingConfig.preset(args.preset, **overrides)
+    settings = _settings_key(args.preset, overrides)
+    data = Path(args.data)
+    provenance = read_provenance(data / "styles" / "PROVENANCE.md")
+    only = {s for s in args.only.split(",") if s}
+    deadline = None if args.time_limit is None else time.monotonic() + args.time_limit
+    command = " ".join(["python -m stylestudio.tools.train_gallery", *(argv or sys.argv[1:])])
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    for key in GALLERY_PAINTINGS:
+        style_id, name = GALLERY_NAMES[key]
+        if only and style_id not in only:
+            continue
+        dest = args.out / style_id
+        if not args.force and _existing_settings(dest) == settings:
+            print(f"{style_id}: already trained with these settings; kept", flush=True)
+            continue
+        if deadline is not None and time.monotonic() > deadline:
+            print("time limit reached", flush=True)
+            return 0
+        painting = provenance[key]
+        run_dir = args.runs / style_id
+        library = StyleLibrary(user_dir=args.runs / "library", builtin_dir=args.base.parent / "_")
+        resume = (run_dir / "run.json").exists()
+        run = TrainingRun(
+            config,
+            [data / "styles" / painting.file],
+            data / "content" / "train",
+            name=name,
+            description=f"Learned from {painting.title} by {painting.artist} ({painting.year}).",
+            start_from=None,
+            vgg_weights=data / "vgg" / "vgg19_features.safetensors",
+            device=args.device,
+            run_dir=run_dir,
+            resume=resume,
+            allow_download=False,
+        )
+        holder: dict[str, Trainer] = {}
+
+        def on_event(
+            event: events.TrainingEvent, tag: str = style_id, holder: dict = holder
+        ) -> None:
+            if isinstance(event, events.Progress):
+                if event.step % 50 == 0:
+                    print(f"{tag}: step {event.step}", flush=True)
+                if deadline is not None and time.monotonic() > deadline:
+                    holder["trainer"].cancel(keep_checkpoint=True)
+
+        trainer = Trainer(run, library, on_event=on_event)
+        holder["trainer"] = trainer
+        started = time.monotonic()
+        try:
+            record = trainer.run()
+        except CancelledError:
+            print(f"{style_id}: stopped at the time limit; resume with the same command")
+            return 0
+        print(f"{style_id}: trained in {time.monotonic() - started:.0f} s", flush=True)
+        _publish(record, style_id, painting, settings, command, args)
+        library.delete(record.manifest.id)
+    return 0
+
+
+def _publish(record, style_id, painting, settings, command, args) -> None:  # type: ignore[no-untyped-def]
+    """Copy the trained style into the gallery under its stable id, with its provenance."""
+    import dataclasses
+
+    import torch
+    from PIL import Image
+
+    from stylestudio.core import atomic
+    from stylestudio.core.imageio import load_image, to_uint8
+    from stylestudio.core.models.generator import Generator, GeneratorConfig
+    from stylestudio.core.stylepack import read_style, utc_now_iso, write_style_folder
+    from stylestudio.core.training import data
+
+    manifest, state = read_style(record.path)
+    generator = Generator(GeneratorConfig.from_dict(manifest.params))
+    generator.load_state_dict(state)
+    generator.eval()
+    photo = data.to_tensor(load_image(args.thumbnail_photo).rgb)
+    sample = data.preview_samples([data.SourceImage("t", "", (0, 0), photo)], 256, count=1)
+    with torch.no_grad():
+        thumb = generator(sample)[0]
+    thumbnail = Image.fromarray(to_uint8(data.to_array(thumb)), "RGB")
+    training = dict(manifest.training)
+    training["command"] = command
+    training[GALLERY_KEY] = {"settings": settings}
+    training["torch"] = torch.__version__
+    training["paintings"] = [
+        {
+            "file": painting.file,
+            "title": painting.title,
+            "artist": painting.artist,
+            "year": painting.year,
+            "licence": painting.licence,
+            "source": painting.source,
+            "sha256": painting.sha256,
+        }
+    ]
+    gallery = dataclasses.replace(
+        manifest,
+        id=style_id,
+        name=GALLERY_NAMES[Path(painting.file).stem][1],
+        version=1,
+        created=utc_now_iso(),
+        weights_sha256="",
+        license="Weights: MIT, trained by StyleStudio's own code. Painting: public domain.",
+        attribution=f"After {painting.artist}, {painting.title} ({painting.year}).",
+        training=training,
+    )
+    existing = args.out / style_id
+    if existing.exists():
+        atomic.remove_dir_atomically(existing)
+    write_style_folder(args.out, gallery, state, thumbnail)
+    print(f"wrote {args.out / style_id}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
