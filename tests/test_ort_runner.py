@@ -126,6 +126,28 @@ def test_session_is_built_once_per_style_and_thread_count(tmp_path: Path) -> Non
     assert slot.sessions[1].threads == 1
 
 
+def test_prepare_style_builds_the_session_ahead(
+    slim_style: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = Engine("cpu")
+    assert engine.prepare_style(slim_style) is Runtime.ONNXRUNTIME
+    slot = _slot(engine, slim_style)
+    assert slot.builds == 1
+    assert engine.prepare_style(slim_style) is Runtime.ONNXRUNTIME and slot.builds == 1
+    result = engine.stylize(structured_image(30, 30), slim_style, StylizeOptions())
+    assert result.runtime is Runtime.ONNXRUNTIME and slot.builds == 1
+    assert Engine("cpu", cpu_runtime="torch").prepare_style(slim_style) is Runtime.TORCH
+
+    def refuse(self, model, threads):
+        raise RuntimeError("simulated refusal")
+
+    monkeypatch.setattr(ort_runner.OrtBackend, "build", refuse)
+    failing = Engine("cpu")
+    assert failing.prepare_style(slim_style) is Runtime.TORCH
+    first = failing.stylize(structured_image(30, 30), slim_style, StylizeOptions())
+    assert first.runtime is Runtime.TORCH and "simulated refusal" in first.notes[0]
+
+
 def test_changed_weights_on_disk_get_a_new_session(tmp_path: Path) -> None:
     location = _style(tmp_path / "a", SLIM, 6)
     engine = Engine("cpu")

@@ -165,32 +165,40 @@ class OrtSlot:
     sessions: dict[int, OrtNetwork] = field(default_factory=dict)
     failed: str | None = None  # set once a session could not be built: no retry per image
     builds: int = 0
+    _told: bool = False
 
-    def network(self, backend: OrtBackend, model: nn.Module, threads: int) -> OrtNetwork:
+    def network(self, backend: OrtBackend, model: nn.Module, threads: int) -> OrtNetwork | None:
+        """The session for ``threads``, built on first use; None where PyTorch must run."""
+        if self.failed is not None or not supports(model) or backend.module() is None:
+            return None
         found = self.sessions.get(threads)
         if found is None:
             self.builds += 1
-            found = backend.build(model, threads)
+            try:
+                found = backend.build(model, threads)
+            except Exception as exc:  # UnsupportedNetwork, or onnxruntime refusing the graph
+                self.failed = _first_line(exc)
+                return None
             self.sessions[threads] = found
         return found
+
+    def _failure_note(self, backend: OrtBackend) -> str | None:
+        note = backend.unavailable_note()
+        if note is None and self.failed is not None and not self._told:
+            self._told = True
+            note = fallback_note(self.failed)
+        return note
 
     def run(
         self, backend: OrtBackend, model: nn.Module, x: torch.Tensor, notes: list[str]
     ) -> torch.Tensor | None:
-        """The network output through onnxruntime, or None (with a note when it failed) when the
-        caller should use PyTorch."""
-        if self.failed is not None or not supports(model):
-            return None
-        if backend.module() is None:
-            note = backend.unavailable_note()
+        """The network output through onnxruntime, or None when the caller should use PyTorch
+        (with a note, once, when onnxruntime failed rather than did not apply)."""
+        network = self.network(backend, model, torch.get_num_threads())
+        if network is None:
+            note = self._failure_note(backend)
             if note is not None:
                 notes.append(note)
-            return None
-        try:
-            network = self.network(backend, model, torch.get_num_threads())
-        except Exception as exc:  # UnsupportedNetwork, or onnxruntime refusing the graph
-            self.failed = _first_line(exc)
-            notes.append(fallback_note(self.failed))
             return None
         try:
             return network(x)

@@ -330,6 +330,25 @@ class Engine:
             self._models.popitem(last=False)
         return self._models[key]
 
+    def prepare_style(self, style_location: StyleSource) -> Runtime:
+        """Load a style (or blend) now and, where onnxruntime will run it untiled, build its
+        session for the current thread count, so that its first image does not wait for either.
+        Returns what will run it untiled."""
+        style = self._cached(style_location)
+        if self._uses_ort(self.device, self.dtype):
+            threads = torch.get_num_threads()
+            if style.ort.network(self._ort, style.module, threads) is not None:
+                return Runtime.ONNXRUNTIME
+        return Runtime.TORCH
+
+    def _cached(self, style_location: StyleSource) -> _CachedStyle:
+        if isinstance(style_location, Blend):
+            return self._cached_blend(style_location)
+        return self._cached_style(style_location)
+
+    def _uses_ort(self, device: torch.device, dtype: torch.dtype | None) -> bool:
+        return self.cpu_runtime is CpuRuntime.AUTO and device.type == "cpu" and dtype is None
+
     def clear_cache(self) -> None:
         self._models.clear()
         self._known.clear()
@@ -349,10 +368,7 @@ class Engine:
         _validate_options(options)
         reporter = _Progress(progress, cancel)
         reporter.report(0.0, "Loading style")
-        if isinstance(style_location, Blend):
-            style = self._cached_blend(style_location)
-        else:
-            style = self._cached_style(style_location)
+        style = self._cached(style_location)
         ort = style.ort if self.cpu_runtime is CpuRuntime.AUTO else None
         return self._run_network(image, style.module, options, progress, cancel, ort)
 
@@ -548,7 +564,7 @@ class Engine:
             if plan is None or len(plan) == 1:
                 reporter.check()
                 reporter.report(base, "Stylising")
-                if ort is not None and device.type == "cpu" and dtype is None:
+                if ort is not None and self._uses_ort(device, dtype):
                     out = ort.run(self._ort, model, xp, notes)
                     if out is not None:
                         return out, 1, Runtime.ONNXRUNTIME
