@@ -278,6 +278,13 @@
         </message>
     </context>
     <context>
+        <name>FrameScrubber</name>
+        <message>
+            <source>Frame {0} / {1} · {2}</source>
+            <translation>第 {0} / {1} 帧 · {2}</translation>
+        </message>
+    </context>
+    <context>
         <name>LossChart</name>
         <message>
             <source>Training losses</source>
@@ -1132,6 +1139,53 @@
         <message>
             <source>&amp;Cancel</source>
             <translation>取消(&amp;C)</translation>
+        </message>
+    </context>
+    <context>
+        <name>VideoExportFlow</name>
+        <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <source>Choose a style before exporting.</source>
+            <translation>导出前请先选择一种风格。</translation>
+        </message>
+        <message>
+            <source>Export video</source>
+            <translation>导出视频</translation>
+        </message>
+        <message>
+            <source>Videos ({0})</source>
+            <translation>视频 ({0})</translation>
+        </message>
+        <message>
+            <source>A video is already being exported.</source>
+            <translation>已有一个视频正在导出。</translation>
+        </message>
+        <message>
+            <source>Rendering %v / %m</source>
+            <translation>正在渲染 %v / %m</translation>
+        </message>
+        <message>
+            <source>Rendering {0}…</source>
+            <translation>正在渲染 {0}…</translation>
+        </message>
+        <message>
+            <source>Cancelling the video export…</source>
+            <translation>正在取消视频导出…</translation>
+        </message>
+        <message>
+            <source>Rendering {0}: frame {1} of {2}, {3} left</source>
+            <translation>正在渲染 {0}：第 {1} / {2} 帧，剩余 {3}</translation>
+        </message>
+        <message>
+            <source>Video export cancelled; nothing was written.</source>
+            <translation>视频导出已取消，未写入任何文件。</translation>
+        </message>
+        <message>
+            <source>Exported {0} ({1} frames).</source>
+            <translation>已导出 {0}（{1} 帧）。</translation>
         </message>
     </context>
 </TS>

@@ -12,6 +12,7 @@ from PySide6.QtGui import QDropEvent
 
 from stylestudio.core.atomic import is_temp_name
 from stylestudio.core.imageio import is_supported_image_path
+from stylestudio.core.video import is_video_path
 
 #: Safety net against dropping a whole disk: stop collecting after this many photos.
 MAX_COLLECTED = 5000
@@ -33,7 +34,8 @@ def _walk_folder(folder: Path) -> Iterable[Path]:
 
 
 def collect_image_paths(paths: Iterable[Path]) -> CollectedPaths:
-    """Images among ``paths`` (folders searched recursively); everything else is ``skipped``.
+    """Images and videos among ``paths`` (folders searched recursively); everything else is
+    ``skipped``.
 
     Duplicates are dropped, order is kept (folder contents sorted by name). Unfinished writes
     (``.tmp-*``, e.g. of a killed export) are left out altogether, even when dropped by name.
@@ -46,7 +48,7 @@ def collect_image_paths(paths: Iterable[Path]) -> CollectedPaths:
         if key in seen:
             return
         seen.add(key)
-        if path.is_file() and is_supported_image_path(path):
+        if path.is_file() and (is_supported_image_path(path) or is_video_path(path)):
             result.images.append(path)
         else:
             result.skipped.append(path)

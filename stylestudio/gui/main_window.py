@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 from stylestudio import __version__
 from stylestudio.core.export import ExportSettings, StyleRef
 from stylestudio.core.imageio import SUPPORTED_EXTENSIONS
+from stylestudio.core.video import VIDEO_EXTENSIONS, is_video_path
+from stylestudio.core.video.reader import VideoInfo
 from stylestudio.gui.adjuster import Adjuster, AdjustResult
 from stylestudio.gui.adjustments import Adjustments, AdjustmentsPanel
 from stylestudio.gui.banner import Banner, BannerKind
@@ -54,6 +56,7 @@ from stylestudio.gui.messages import (
 from stylestudio.gui.plain_text import literal_rich_text, menu_text, plain_label, window_title
 from stylestudio.gui.settings import AppSettings
 from stylestudio.gui.undo import AdjustCommand
+from stylestudio.gui.video_controls import FrameScrubber, VideoExportFlow, VideoProbe
 from stylestudio.gui.view_session import EngineState, ViewSession
 from stylestudio.gui.worker import WIZARD_MODULE, EngineClient, WorkerConfig
 
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas()
         self.filmstrip = Filmstrip()
         self.filmstrip.hide()
+        self.scrubber = FrameScrubber()  # the frames of a video; hidden for photos
         self.gallery = StyleGallery(can_learn=False)
         self.panel = AdjustmentsPanel()
 
@@ -133,6 +137,7 @@ class MainWindow(QMainWindow):
         left_layout.setSpacing(0)
         left_layout.addWidget(self.banner)
         left_layout.addWidget(self.canvas, 1)
+        left_layout.addWidget(self.scrubber)
         left_layout.addWidget(self.filmstrip)
 
         adjust_box = QGroupBox(self.tr("Adjustments"))
@@ -161,6 +166,11 @@ class MainWindow(QMainWindow):
         self.export_flow.runningChanged.connect(self._update_actions)
         self.progress = self.export_flow.progress
         self.cancel_button = self.export_flow.cancel_button
+        self.video_export = VideoExportFlow(self, self.settings, self.client.config.device, self)
+        self.video_export.runningChanged.connect(self._update_actions)
+        self.video_probe = VideoProbe(self)
+        self.video_probe.probed.connect(self._video_probed)
+        self.scrubber.frameChosen.connect(self._show_frame)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(80)
@@ -175,6 +185,8 @@ class MainWindow(QMainWindow):
         self.device_label.setObjectName("deviceLabel")
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.cancel_button)
+        status.addPermanentWidget(self.video_export.progress)
+        status.addPermanentWidget(self.video_export.cancel_button)
         status.addPermanentWidget(self.run_label)
         status.addPermanentWidget(self.zoom_label)
         status.addPermanentWidget(self.training_button)
@@ -286,7 +298,7 @@ class MainWindow(QMainWindow):
 
     # Opening photos -----------------------------------------------------------------------
     def _image_filter(self) -> str:
-        patterns = " ".join(f"*{ext}" for ext in sorted(SUPPORTED_EXTENSIONS))
+        patterns = " ".join(f"*{ext}" for ext in sorted(SUPPORTED_EXTENSIONS | VIDEO_EXTENSIONS))
         return self.tr("Images ({0})").format(patterns) + ";;" + self.tr("All files (*)")
 
     def open_dialog(self) -> None:
@@ -347,16 +359,31 @@ class MainWindow(QMainWindow):
     def show_photo(self, path: Path) -> None:
         if not self.session.open_photo(path):
             return
+        self.scrubber.set_video(None)
+        self.video_probe.request(path)  # a video gets its scrubber once it has been read
         self.setWindowTitle(window_title(f"{path.name} — StyleStudio"))
         self.statusBar().showMessage(self.tr("Loading {0}…").format(path.name))
         self._request_view()
         self._update_actions()
+
+    def _video_probed(self, path: Path, info: object) -> None:
+        if path == self.session.photo:
+            self.scrubber.set_video(info if isinstance(info, VideoInfo) else None)
+
+    def _show_frame(self, _index: int) -> None:
+        """Show the scrubber's frame of the current video (the canvas starts afresh)."""
+        if self.session.photo is None or not is_video_path(self.session.photo):
+            return
+        self.session.canvas_epoch += 1
+        self.session.last_result = None
+        self._request_view()
 
     def remove_current_photo(self) -> None:
         self.filmstrip.remove_current()
         path = self.filmstrip.current_path()
         if path is None:
             self.session.open_photo(None)
+            self.scrubber.set_video(None)
             self.client.cancel_views()
             self.canvas.clear()
             self.setWindowTitle("StyleStudio")
@@ -574,6 +601,7 @@ class MainWindow(QMainWindow):
             adjustments=self.panel.adjustments(),
             display_side=self.display_side(),
             canvas_epoch=self.session.canvas_epoch,
+            frame=self.scrubber.frame(),
         )
         self.session.latest_view_id = request.request_id
         self.client.request_view(request)
@@ -644,11 +672,14 @@ class MainWindow(QMainWindow):
         return self.export_flow.make_dialog(photos)
 
     def export_current(self) -> None:
-        if self.session.photo is not None:
+        if self.session.photo is not None and is_video_path(self.session.photo):
+            self.video_export.ask_and_export(self.session.photo)
+        elif self.session.photo is not None:
             self.export_flow.ask_and_export([self.session.photo])
 
     def export_all(self) -> None:
-        self.export_flow.ask_and_export(self.filmstrip.paths())
+        """Every photo of the filmstrip (videos are exported one at a time, with Export…)."""
+        self.export_flow.ask_and_export([p for p in self.filmstrip.paths() if not is_video_path(p)])
 
     def export_photos(self, photos: list[Path], settings: ExportSettings) -> int | None:
         """Start exporting ``photos`` with the current style and adjustments; the job id."""
@@ -663,7 +694,7 @@ class MainWindow(QMainWindow):
     # Misc ---------------------------------------------------------------------------------
     def _update_actions(self) -> None:
         has_photo = self.session.photo is not None
-        exporting = self.export_flow.running()
+        exporting = self.export_flow.running() or self.video_export.running()
         self.export_action.setEnabled(has_photo and not exporting)
         self.export_all_action.setEnabled(self.filmstrip.count() > 0 and not exporting)
         self.close_photo_action.setEnabled(has_photo)
@@ -702,6 +733,7 @@ class MainWindow(QMainWindow):
         self.settings.save_adjustments(self.panel.adjustments())
         self.settings.sync()
         self.export_flow.cancel()
+        self.video_export.shutdown(SHUTDOWN_TIMEOUT_MS)  # its temporary file is removed
         self.filmstrip.shutdown()
         wizard_ok = True
         if self._wizard is not None:  # cancel a background training run (checkpoint kept)

@@ -44,6 +44,8 @@ class ViewRequest:
     display_side: int = 2048
     #: Bumped by the GUI whenever its canvas is reset; the original is sent once per epoch.
     canvas_epoch: int = 0
+    #: The frame shown when ``photo`` is a video (from 0).
+    frame: int = 0
 
 
 @dataclass

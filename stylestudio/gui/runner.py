@@ -49,6 +49,7 @@ class JobKind(enum.Enum):
     ADJUST = "adjust"  # strength / colour re-blending
     TRAINING = "training"
     LIBRARY = "library"  # library changes that run beside the engine (community model imports)
+    VIDEO = "video"  # reading and exporting videos (the export runs its own engine)
 
 
 class Job(QThread):

@@ -8,9 +8,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader
 
+from stylestudio.core.video import is_video_path
+
 
 def read_thumbnail(path: Path, size: int) -> QImage:
-    """A thumbnail fitting ``size``×``size`` (EXIF orientation applied); null on failure."""
+    """A thumbnail fitting ``size``×``size`` (EXIF orientation applied; a video's first frame,
+    upright); null on failure."""
+    if is_video_path(path):
+        return _video_thumbnail(path, size)
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     original = reader.size()
@@ -25,6 +30,19 @@ def read_thumbnail(path: Path, size: int) -> QImage:
     if max(image.width(), image.height()) > size:  # orientation swapped width and height
         image = image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio)
     return image
+
+
+def _video_thumbnail(path: Path, size: int) -> QImage:
+    from stylestudio.core.video import VideoError
+    from stylestudio.core.video.reader import read_frame
+
+    try:
+        rgb = read_frame(path, 0).rgb
+    except VideoError:
+        return QImage()
+    height, width = rgb.shape[:2]
+    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    return image.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio)
 
 
 class ThumbnailLoader(QObject):

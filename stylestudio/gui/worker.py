@@ -124,8 +124,8 @@ class EngineWorker(QObject):
         self._library: StyleLibrary | None = None
         self._engine_error: str | None = None
         self._started = False
-        self._photos: OrderedDict[Path, LoadedImage] = OrderedDict()
-        self._scaled: OrderedDict[tuple[Path, int], np.ndarray] = OrderedDict()
+        self._photos: OrderedDict[tuple[Path, int], LoadedImage] = OrderedDict()  # (path, frame)
+        self._scaled: OrderedDict[tuple[Path, int, int], np.ndarray] = OrderedDict()
         self._export: _ExportState | None = None
         self._sent_original: tuple[Path, int] | None = None
         self._storm = False
@@ -233,25 +233,30 @@ class EngineWorker(QObject):
             self.libraryFailed.emit(op.kind, user_message(exc))
 
     # Photos -------------------------------------------------------------------------------
-    def _photo(self, path: Path) -> LoadedImage:
-        cached = self._photos.get(path)
+    def _photo(self, path: Path, frame: int = 0) -> LoadedImage:
+        """The photo at ``path``, or frame ``frame`` of the video at ``path``."""
+        cached = self._photos.get((path, frame))
         if cached is not None:
-            self._photos.move_to_end(path)
+            self._photos.move_to_end((path, frame))
             return cached
         from stylestudio.core.imageio import load_image
+        from stylestudio.core.video import is_video_path
+        from stylestudio.core.video.reader import frame_as_image
 
-        loaded = load_image(path)
-        self._photos[path] = loaded
+        loaded = frame_as_image(path, frame) if is_video_path(path) else load_image(path)
+        self._photos[(path, frame)] = loaded
         while len(self._photos) > PHOTO_CACHE:
             old, _ = self._photos.popitem(last=False)
-            for key in [k for k in self._scaled if k[0] == old]:
+            for key in [k for k in self._scaled if k[:2] == old]:
                 del self._scaled[key]
         return loaded
 
-    def _scaled_photo(self, path: Path, rgb: np.ndarray, side: int | None) -> np.ndarray:
+    def _scaled_photo(
+        self, path: Path, rgb: np.ndarray, side: int | None, frame: int = 0
+    ) -> np.ndarray:
         if side is None or max(rgb.shape[:2]) <= side:
             return rgb
-        key = (path, side)
+        key = (path, frame, side)
         cached = self._scaled.get(key)
         if cached is None:
             cached = downscale(rgb, side)
@@ -287,7 +292,7 @@ class EngineWorker(QObject):
         if self._engine is not None:
             self._set_threads(interactive=True)
         try:
-            loaded = self._photo(req.photo)
+            loaded = self._photo(req.photo, req.frame)
             if self._sent_original != (req.photo, req.canvas_epoch):
                 self._sent_original = (req.photo, req.canvas_epoch)
                 self.photoLoaded.emit(
@@ -313,7 +318,7 @@ class EngineWorker(QObject):
             for number, side in enumerate(stages, start=1):
                 if self._stale(req.request_id):
                     return
-                image = self._scaled_photo(req.photo, loaded.rgb, side)
+                image = self._scaled_photo(req.photo, loaded.rgb, side, req.frame)
                 result = self._stylize(image, req.style_location, req.adjustments, req.request_id)
                 if result is None:
                     return
@@ -463,6 +468,7 @@ class EngineClient(QObject):
         adjustments: Adjustments,
         display_side: int,
         canvas_epoch: int,
+        frame: int = 0,
     ) -> ViewRequest:
         return ViewRequest(
             self.next_id(),
@@ -472,6 +478,7 @@ class EngineClient(QObject):
             adjustments,
             display_side,
             canvas_epoch,
+            frame,
         )
 
     def cancel_views(self) -> None:

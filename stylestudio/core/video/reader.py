@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     import av.stream
     import av.video.frame
 
+    from stylestudio.core.imageio import LoadedImage
+
 #: Frame rate assumed when a container gives none (rare: raw streams).
 FALLBACK_RATE = Fraction(25)
 
@@ -266,3 +268,20 @@ def read_frame(path: str | Path, index: int = 0) -> Frame:
     """Frame ``index`` of ``path``, upright (see :meth:`VideoReader.frame_at`)."""
     with VideoReader(path) as reader:
         return reader.frame_at(index)
+
+
+def frame_as_image(path: str | Path, index: int = 0) -> LoadedImage:
+    """Frame ``index`` of ``path`` in the photos' format (``core.imageio.LoadedImage``), so the
+    places that show photos (the app's canvas, the engine worker) show a video's frame alike."""
+    from stylestudio.core.imageio import LoadedImage
+
+    frame = read_frame(path, index)
+    return LoadedImage(
+        rgb=frame.rgb.astype(np.float32) / np.float32(255.0),
+        alpha=None,
+        icc_profile=None,
+        exif=None,
+        source_path=Path(path),
+        source_format="VIDEO",
+        bit_depth=8,
+    )
