@@ -418,3 +418,30 @@ def test_cli_interrupt_leaves_no_partial_file(tmp_path, style, monkeypatch) -> N
     with pytest.raises(KeyboardInterrupt):
         stylize_video.stylize_video(request, Interrupting(device="cpu"), "[1/1] clip.mp4")
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_bench_video_prints_both_clips_speeds_and_a_strip(tmp_path, style, capsys) -> None:
+    import json
+
+    from PIL import Image
+
+    from stylestudio.cli.main import main
+
+    strip, record = tmp_path / "strip.png", tmp_path / "bench.json"
+    argv = ["bench", "video", "-s", str(style.location), "--size", "64x40", "--frames", "5"]
+    argv += ["--speed-sizes", "48x32", "--speed-frames", "1", "--strip", str(strip)]
+    assert main([*argv, "--json", str(record)]) == 0
+    out = capsys.readouterr().out
+    assert "still clip" in out and "pan/zoom clip" in out and "norm+flow" in out
+    assert "48×32 naive" in out and "load average" in out
+    numbers = json.loads(record.read_text())
+    still = numbers["flicker"]["still"]
+    assert still["norm+flow"]["flicker"] < still["naive"]["flicker"]
+    assert still["naive"]["deviation"] == 0.0 and {s["mode"] for s in numbers["speed"]} == {
+        "naive",
+        "norm+flow",
+    }
+    with Image.open(strip) as image:  # 4 frames wide; input + 2 modes × (output, change) rows
+        assert image.size == (4 * 64, 5 * 40 + 4 * 4)
+    assert (tmp_path / "strip-pan.png").is_file()

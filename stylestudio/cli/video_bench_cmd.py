@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 DEFAULT_SPEED_SIZES = "1280x720,1920x1080"
@@ -87,27 +88,35 @@ def run(args: argparse.Namespace) -> int:
         f"torch threads {torch.get_num_threads()} · load average {load_before}"
     )
     options = StylizeOptions()
-    spec = ClipSpec(size=_size(args.size), frames=args.frames, pan=args.pan, noise=args.noise)
-    frames = pan_zoom_clip(photo, spec)
-    width, height = spec.size
+    moving = ClipSpec(size=_size(args.size), frames=args.frames, pan=args.pan, noise=args.noise)
+    clips = {
+        "still": replace(moving, pan=0.0, zoom=0.0),
+        "pan/zoom": moving,
+    }
+    width, height = moving.size
     print(
-        f"Flicker clip: {spec.frames} frames of {width}×{height} from {source.name}, pan "
-        f"{spec.pan} px and zoom {spec.zoom * 100:.2g} % per frame, noise σ {spec.noise} levels"
+        f"Flicker clips: {moving.frames} frames of {width}×{height} from {source.name} with "
+        f"noise σ {moving.noise} levels; still: a static camera; pan/zoom: {moving.pan} px and "
+        f"{moving.zoom * 100:.2g} % per frame"
     )
 
     def tick(mode: TemporalMode, index: int) -> None:
         if sys.stderr.isatty():
-            print(f"\r  {mode.value}: frame {index + 1}/{spec.frames} ", end="", file=sys.stderr)
+            print(f"\r  {mode.value}: frame {index + 1}/{moving.frames} ", end="", file=sys.stderr)
 
-    results, still = run_modes(engine, style.location, frames, options, on_frame=tick)
-    if sys.stderr.isatty():
-        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
-    naive = results[0].flicker
-    print(f"still pixels (input change < 4 levels): {still * 100:.0f} %")
-    print(f"{'mode':<10} {'flicker':>8} {'vs naive':>9} {'deviation':>10}   (8-bit levels)")
-    for r in results:
-        share = f"{r.flicker / naive * 100:.0f} %" if naive else "–"
-        print(f"{r.mode.value:<10} {r.flicker:>8.3f} {share:>9} {r.deviation:>10.2f}")
+    measured = {}
+    for name, spec in clips.items():
+        frames = pan_zoom_clip(photo, spec)
+        results, still = run_modes(engine, style.location, frames, options, on_frame=tick)
+        if sys.stderr.isatty():
+            print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
+        measured[name] = (frames, results, still)
+        naive = results[0].flicker
+        print(f"{name} clip, still pixels (input change < 4 levels): {still * 100:.0f} %")
+        print(f"  {'mode':<10} {'flicker':>8} {'vs naive':>9} {'deviation':>10}   (8-bit levels)")
+        for r in results:
+            share = f"{r.flicker / naive * 100:.0f} %" if naive else "–"
+            print(f"  {r.mode.value:<10} {r.flicker:>8.3f} {share:>9} {r.deviation:>10.2f}")
 
     speeds = []
     for text in args.speed_sizes.split(","):
@@ -127,24 +136,31 @@ def run(args: argparse.Namespace) -> int:
     load_after = _load()
     print(f"load average: {load_before} at start, {load_after} at the end")
 
-    if args.strip and len(frames) >= 5:
-        start = max(1, min(len(frames) - 4, len(frames) // 2))
-        crop_h, crop_w = min(height, 200), min(width, 240)
-        crop = ((height - crop_h) // 2, (width - crop_w) // 2, crop_h, crop_w)
-        shown = [r for r in results if r.mode in (TemporalMode.NAIVE, TemporalMode.NORM_FLOW)]
-        strip = frame_strip(frames, shown, start, 4, crop)
-        Image.fromarray(strip).save(args.strip)
-        print(
-            f"frame strip: {args.strip} (rows: input; naive; its frame-to-frame change ×8; "
-            "stabilised; its change ×8)"
-        )
+    if args.strip and moving.frames >= 5:
+        for name, (frames, results, _still) in measured.items():
+            start = max(1, min(len(frames) - 4, len(frames) // 2))
+            crop_h, crop_w = min(height, 200), min(width, 240)
+            crop = ((height - crop_h) // 2, (width - crop_w) // 2, crop_h, crop_w)
+            shown = [r for r in results if r.mode in (TemporalMode.NAIVE, TemporalMode.NORM_FLOW)]
+            target = (
+                args.strip if name == "still" else args.strip.with_stem(args.strip.stem + "-pan")
+            )
+            Image.fromarray(frame_strip(frames, shown, start, 4, crop)).save(target)
+            print(
+                f"frame strip ({name}): {target} (rows: input; naive; its frame-to-frame change "
+                "×8; stabilised; its change ×8)"
+            )
     if args.json:
         record = {
             "style": style.name,
             "device": engine.device_description,
-            "clip": {"size": [width, height], "frames": spec.frames, "still": still},
+            "clip": {"size": [width, height], "frames": moving.frames, "noise": moving.noise},
             "flicker": {
-                r.mode.value: {"flicker": r.flicker, "deviation": r.deviation} for r in results
+                name: {
+                    "still_pixels": still,
+                    **{r.mode.value: {"flicker": r.flicker, "deviation": r.deviation} for r in res},
+                }
+                for name, (_frames, res, still) in measured.items()
             },
             "speed": [
                 {"size": list(s.size), "mode": s.mode.value, "fps": s.fps, "frames": s.frames}
