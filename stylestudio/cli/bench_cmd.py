@@ -50,13 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-reference", action="store_true", help="skip the reference network")
     p.add_argument("--json", type=Path, help="also write the measurements as JSON")
     p.set_defaults(func=run)
-    sub = p.add_subparsers(dest="bench_command", metavar="{quality,time-to-quality,speed,video}")
+    sub = p.add_subparsers(
+        dest="bench_command", metavar="{quality,time-to-quality,speed,video,gallery}"
+    )
     _register_quality(sub)
-    from stylestudio.cli import speed_cmd, ttq_cmd, video_bench_cmd
+    from stylestudio.cli import gallery_bench_cmd, speed_cmd, ttq_cmd, video_bench_cmd
 
     ttq_cmd.register(sub)
     speed_cmd.register(sub)
     video_bench_cmd.register(sub)
+    gallery_bench_cmd.register(sub)
 
 
 def _sizes(text: str) -> list[tuple[int, int]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -105,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         painting = provenance[key]
         run_dir = args.runs / style_id
         library = StyleLibrary(user_dir=args.runs / "library", builtin_dir=args.base.parent / "_")
+        done = _finished(library, name, config.to_dict())
+        if done is not None:  # trained and saved before the gallery copy was written
+            _publish(done, style_id, painting, settings, command, args)
+            library.delete(done.manifest.id)
+            continue
         resume = (run_dir / "run.json").exists()
         run = TrainingRun(
             config,
@@ -144,6 +150,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _finished(library, name: str, settings: dict[str, object]):  # type: ignore[no-untyped-def]
+    """A style of this name the library already holds, trained with exactly these settings."""
+    for record in library.list():
+        training = record.manifest.training
+        if record.manifest.name == name and training.get("settings") == json.loads(
+            json.dumps(settings)
+        ):
+            return record
+    return None
+
+
 def _publish(record, style_id, painting, settings, command, args) -> None:  # type: ignore[no-untyped-def]
     """Copy the trained style into the gallery under its stable id, with its provenance."""
     import dataclasses
@@ -157,7 +174,7 @@ def _publish(record, style_id, painting, settings, command, args) -> None:  # ty
     from stylestudio.core.stylepack import read_style, utc_now_iso, write_style_folder
     from stylestudio.core.training import data
 
-    manifest, state = read_style(record.path)
+    manifest, state = read_style(record.location)
     generator = Generator(GeneratorConfig.from_dict(manifest.params))
     generator.load_state_dict(state)
     generator.eval()
@@ -170,6 +187,9 @@ def _publish(record, style_id, painting, settings, command, args) -> None:  # ty
     training["command"] = command
     training[GALLERY_KEY] = {"settings": settings}
     training["torch"] = torch.__version__
+    training["machine"] = (
+        f"{platform.system()} {platform.machine()}, {torch.get_num_threads()} torch threads"
+    )
     training["paintings"] = [
         {
             "file": painting.file,
