@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -53,7 +53,9 @@ class OrtConfig:
     """Session settings. The arena is shrunk after every run, so a cached session does not keep
     the activations of the largest image it has seen (hundreds of MB per megapixel)."""
 
-    graph_optimization: str = "ORT_ENABLE_ALL"
+    graph_optimization: Literal["ORT_ENABLE_BASIC", "ORT_ENABLE_EXTENDED", "ORT_ENABLE_ALL"] = (
+        "ORT_ENABLE_ALL"
+    )
     shrink_arena_after_run: bool = True
     #: onnxruntime's log level for session warnings (3 = errors only).
     log_severity: int = 3
