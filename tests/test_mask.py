@@ -339,3 +339,46 @@ def test_cli_non_image_mask_is_a_one_line_error_before_any_work(builtin_dir, tmp
         "mask.png is not an image file (or its format is not supported)."
     ]
     assert not out.exists()
+
+
+def test_fitting_up_blurs_at_the_mask_size_like_blurring_at_the_photo_size() -> None:
+    plane = np.zeros((100, 150), np.float32)
+    plane[30:70, 40:110] = 1.0
+    fitted = RegionMask(plane, feather=0.01).fitted(400, 600)
+    direct = feather(resample(plane, 400, 600), 0.01)
+    assert np.abs(fitted - direct).max() < 0.05
+    assert fitted[200, 300] == 1.0 and fitted[5, 5] == 0.0
+
+
+# -- the rough subject mask -----------------------------------------------------------------
+
+
+def _disc_photo() -> tuple[np.ndarray, np.ndarray]:
+    h, w = 240, 360
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    rng = np.random.default_rng(3)
+    photo = np.stack(
+        [0.2 + 0.1 * np.sin(x / 13), 0.5 + 0.1 * np.cos(y / 9), 0.3 + 0.05 * rng.random((h, w))],
+        axis=-1,
+    )
+    disc = (x - w * 0.55) ** 2 + (y - h * 0.5) ** 2 < (h * 0.25) ** 2
+    photo[disc] = (0.85, 0.2, 0.15)
+    return np.clip(photo + rng.normal(0, 0.02, photo.shape), 0, 1).astype(np.float32), disc
+
+
+def test_rough_subject_mask_finds_a_centred_subject_on_a_plain_background() -> None:
+    from stylestudio.core.mask_auto import subject_mask
+
+    photo, disc = _disc_photo()
+    mask = subject_mask(photo, (120, 180))  # at another size than the photo
+    small = disc[::2, ::2]
+    assert mask.dtype == np.uint8 and mask.shape == (120, 180)
+    assert mask[small].mean() > 220 and mask[~small].mean() < 15
+    assert mask[0, 0] == 0 and mask[60, 99] == 255
+
+
+def test_rough_subject_mask_of_a_flat_photo_is_empty() -> None:
+    from stylestudio.core.mask_auto import subject_mask
+
+    flat = np.full((50, 60, 3), 0.4, np.float32)
+    assert not subject_mask(flat, (50, 60)).any()

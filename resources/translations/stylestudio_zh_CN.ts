@@ -609,6 +609,127 @@
         </message>
     </context>
     <context>
+        <name>MaskCommand</name>
+        <message>
+            <source>Paint mask</source>
+            <translation>绘制蒙版</translation>
+        </message>
+        <message>
+            <source>Erase mask</source>
+            <translation>擦除蒙版</translation>
+        </message>
+        <message>
+            <source>Invert mask</source>
+            <translation>反转蒙版</translation>
+        </message>
+        <message>
+            <source>Clear mask</source>
+            <translation>清除蒙版</translation>
+        </message>
+        <message>
+            <source>Rough subject mask</source>
+            <translation>粗略主体蒙版</translation>
+        </message>
+    </context>
+    <context>
+        <name>MaskEditor</name>
+        <message>
+            <source>Smaller Brush</source>
+            <translation>缩小画笔</translation>
+        </message>
+        <message>
+            <source>Bigger Brush</source>
+            <translation>放大画笔</translation>
+        </message>
+        <message>
+            <source>Mask mode: drag to paint where the style applies; the middle button pans; [ and ] change the brush size.</source>
+            <translation>蒙版模式：拖动以绘制应用风格的区域；按住中键平移；[ 和 ] 调整画笔大小。</translation>
+        </message>
+    </context>
+    <context>
+        <name>MaskToolBar</name>
+        <message>
+            <source>Region mask</source>
+            <translation>区域蒙版</translation>
+        </message>
+        <message>
+            <source>Paint Mask</source>
+            <translation>绘制蒙版</translation>
+        </message>
+        <message>
+            <source>Paint where the style applies. The first brush stroke styles only where you paint; the first eraser stroke takes the style away where you erase.</source>
+            <translation>绘制应用风格的区域。第一笔画笔只为绘制处添加风格；第一笔橡皮擦只去掉擦除处的风格。</translation>
+        </message>
+        <message>
+            <source>Brush</source>
+            <translation>画笔</translation>
+        </message>
+        <message>
+            <source>Paint the style on (white in the mask)</source>
+            <translation>涂上风格（蒙版中的白色）</translation>
+        </message>
+        <message>
+            <source>Eraser</source>
+            <translation>橡皮擦</translation>
+        </message>
+        <message>
+            <source>Take the style away (black in the mask)</source>
+            <translation>去掉风格（蒙版中的黑色）</translation>
+        </message>
+        <message>
+            <source>Brush size, in % of the photo's long side ([ and ])</source>
+            <translation>画笔大小，占照片长边的百分比（[ 和 ]）</translation>
+        </message>
+        <message>
+            <source>Softness of the brush's edge</source>
+            <translation>画笔边缘的柔和度</translation>
+        </message>
+        <message>
+            <source>Invert</source>
+            <translation>反转</translation>
+        </message>
+        <message>
+            <source>Swap the styled and the original areas</source>
+            <translation>互换风格化区域与原图区域</translation>
+        </message>
+        <message>
+            <source>Clear</source>
+            <translation>清除</translation>
+        </message>
+        <message>
+            <source>Remove the mask: the style covers the whole photo</source>
+            <translation>移除蒙版：风格覆盖整张照片</translation>
+        </message>
+        <message>
+            <source>Rough Subject</source>
+            <translation>粗略主体</translation>
+        </message>
+        <message>
+            <source>A rough starting mask: the subject guessed from colour contrast with the photo's border and a centre prior (no model). Refine it with the brush and the eraser; it fails on busy backgrounds and subjects touching the border.</source>
+            <translation>粗略的起始蒙版：根据与照片边缘的颜色对比和居中先验猜测主体（不使用模型）。请用画笔和橡皮擦修正；背景杂乱或主体接触边缘时效果不佳。</translation>
+        </message>
+        <message>
+            <source>Show Mask</source>
+            <translation>显示蒙版</translation>
+        </message>
+        <message>
+            <source>Tint the areas that get the style</source>
+            <translation>为应用风格的区域着色</translation>
+        </message>
+        <message>
+            <source>Size</source>
+            <translation>大小</translation>
+        </message>
+        <message>
+            <source>Softness</source>
+            <translation>柔和度</translation>
+        </message>
+        <message>
+            <source>{0} %</source>
+            <translation>{0} %</translation>
+        </message>
+    </context>
+    <context>
         <name>ModelImportDialog</name>
         <message>
             <source>Attribution</source>

@@ -70,10 +70,17 @@ def resample(mask: np.ndarray, height: int, width: int) -> np.ndarray:
     return _snap(np.array(resized, dtype=np.float32))
 
 
-def _box_radii(sigma: float) -> int:
-    """Radius r of a box (width 2r+1) whose ``_BOX_PASSES``-fold repetition has std ``sigma``."""
-    width = math.sqrt(12.0 * sigma * sigma / _BOX_PASSES + 1.0)
-    return max(0, round((width - 1.0) / 2.0))
+def _box_radii(sigma: float) -> list[int]:
+    """Radii of ``_BOX_PASSES`` boxes (widths 2r+1) whose repetition has a std close to
+    ``sigma``: two neighbouring odd widths, mixed so that the variances add up to sigma²."""
+    n = _BOX_PASSES
+    ideal = math.sqrt(12.0 * sigma * sigma / n + 1.0)
+    lower = int(ideal) if int(ideal) % 2 else int(ideal) - 1
+    lower = max(lower, 1)
+    upper = lower + 2
+    m = round((12.0 * sigma * sigma - n * lower * lower - 4 * n * lower - 3 * n) / (-4 * lower - 4))
+    m = min(n, max(0, m))
+    return [(lower - 1) // 2] * m + [(upper - 1) // 2] * (n - m)
 
 
 def _box_blur(values: np.ndarray, radius: int, axis: int) -> np.ndarray:
@@ -100,12 +107,13 @@ def _box_blur(values: np.ndarray, radius: int, axis: int) -> np.ndarray:
 def feather(mask: np.ndarray, amount: float) -> np.ndarray:
     """``mask`` (float32 (H, W)) blurred with a std of ``amount`` × its long side."""
     sigma = amount * max(mask.shape)
-    radius = _box_radii(sigma)
-    if radius < 1 or float(mask.min()) == float(mask.max()):
+    radii = _box_radii(sigma)
+    if sigma < 0.5 or float(mask.min()) == float(mask.max()):
         return mask
     blurred = mask
-    for _ in range(_BOX_PASSES):
-        blurred = _box_blur(_box_blur(blurred, radius, axis=1), radius, axis=0)
+    for radius in radii:
+        if radius > 0:
+            blurred = _box_blur(_box_blur(blurred, radius, axis=1), radius, axis=0)
     return _snap(blurred.astype(np.float32, copy=False))
 
 
@@ -139,8 +147,16 @@ class RegionMask:
         return int(self.values.shape[1]), int(self.values.shape[0])
 
     def fitted(self, height: int, width: int) -> np.ndarray:
-        """The mask for an image of ``height`` × ``width``: resampled, then feathered."""
-        return feather(resample(as_unit_float(self.values), height, width), self.feather)
+        """The mask for an image of ``height`` × ``width``: resampled and feathered.
+
+        The blur runs at the smaller of the two sizes (it is relative to the long side, so the
+        result is the same up to interpolation, and a full-resolution export is not slowed by
+        blurring tens of megapixels).
+        """
+        values = as_unit_float(self.values)
+        if height * width > values.size:
+            return resample(feather(values, self.feather), height, width)
+        return feather(resample(values, height, width), self.feather)
 
 
 def composite(original: np.ndarray, stylized: np.ndarray, mask: np.ndarray) -> np.ndarray:

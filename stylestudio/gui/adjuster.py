@@ -1,12 +1,16 @@
-"""Instant strength / colour re-blending on the cached network output, off the GUI thread.
+"""Instant strength / colour / region-mask re-blending on the cached network output, off the GUI
+thread.
 
 Colour preservation converts to Lab in float64, far above the 30 ms budget of a slider step for
 screen-size images, so it runs as a background job (``runner.Job``, "latest wins"). Large images
-get a strided quick pass first, then the full pass, both painted as they arrive.
+get a strided quick pass first, then the full pass, both painted as they arrive. A region mask is
+composited last (``core.mask``); while a mask is painted only the mask changes, so the adjusted
+image under it is kept (``BlendCache``) and each stroke costs one composite.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -15,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from stylestudio.core.adjust import apply_adjustments
+from stylestudio.core.mask import RegionMask, composite
 from stylestudio.gui.qimage import display_mips
 from stylestudio.gui.resample import quick_view
 from stylestudio.gui.runner import Job, JobKind
@@ -31,6 +36,30 @@ class AdjustRequest:
     raw: np.ndarray
     strength: float
     preserve_colors: bool
+    mask: RegionMask | None = None
+
+    def blend_key(self, quick: bool) -> tuple[object, ...]:
+        return (self.base_key, self.strength, self.preserve_colors, quick)
+
+
+class BlendCache:
+    """The latest unmasked adjustment (quick and full), shared by the jobs (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[bool, tuple[tuple[object, ...], np.ndarray]] = {}
+
+    def adjusted(self, req: AdjustRequest, original: np.ndarray, raw: np.ndarray, quick: bool):
+        """``apply_adjustments`` without the mask, computed once per preview and settings."""
+        key = req.blend_key(quick)
+        with self._lock:
+            entry = self._entries.get(quick)
+        if entry is not None and entry[0] == key:
+            return entry[1]
+        rgb = apply_adjustments(original, raw, req.strength, req.preserve_colors)
+        with self._lock:
+            self._entries[quick] = (key, rgb)
+        return rgb
 
 
 @dataclass
@@ -47,20 +76,28 @@ class AdjustResult:
         return self.mips[0]
 
 
-def adjust_passes(req: AdjustRequest) -> Generator[AdjustResult, None, AdjustResult]:
-    """Large images with colour preservation: a strided quick pass first (yielded), then the
-    full pass (returned)."""
+def _pass(req: AdjustRequest, cache: BlendCache, quick: bool) -> np.ndarray:
+    """``apply_adjustments(..., mask)`` of the request (quick: on strided views), the unmasked
+    part from the cache."""
+    original, raw = req.original, req.raw
+    if quick:
+        original, raw = quick_view(original, QUICK_PASS_SIDE), quick_view(raw, QUICK_PASS_SIDE)
+    rgb = cache.adjusted(req, original, raw, quick)
+    if req.mask is None or req.strength <= 0.0:  # strength 0 is the original, mask or not
+        return rgb
+    return composite(original, rgb, req.mask.fitted(*original.shape[:2]))
+
+
+def adjust_passes(
+    req: AdjustRequest, cache: BlendCache | None = None
+) -> Generator[AdjustResult, None, AdjustResult]:
+    """Large images with colour preservation or a mask: a strided quick pass first (yielded),
+    then the full pass (returned)."""
+    cache = cache if cache is not None else BlendCache()
     big = max(req.raw.shape[:2]) > QUICK_PASS_MIN_SIDE
-    if big and req.preserve_colors:
-        quick = apply_adjustments(
-            quick_view(req.original, QUICK_PASS_SIDE),
-            quick_view(req.raw, QUICK_PASS_SIDE),
-            req.strength,
-            req.preserve_colors,
-        )
-        yield _result(req, quick, final=False)
-    rgb = apply_adjustments(req.original, req.raw, req.strength, req.preserve_colors)
-    return _result(req, rgb, final=True)
+    if big and (req.preserve_colors or req.mask is not None):
+        yield _result(req, _pass(req, cache, quick=True), final=False)
+    return _result(req, _pass(req, cache, quick=False), final=True)
 
 
 def _result(req: AdjustRequest, rgb: np.ndarray, final: bool) -> AdjustResult:
@@ -83,6 +120,7 @@ class Adjuster(QObject):
         self._job: Job | None = None
         self._next_id = 0
         self._stopped = False
+        self._cache = BlendCache()
         self.runs = 0
 
     def request(
@@ -92,10 +130,12 @@ class Adjuster(QObject):
         raw: np.ndarray,
         strength: float,
         preserve_colors: bool,
+        mask: RegionMask | None = None,
     ) -> int:
+        """Re-blend; ``mask`` (a snapshot, not changed afterwards) is composited last."""
         self._next_id += 1
         self._pending = AdjustRequest(
-            self._next_id, base_key, original, raw, strength, preserve_colors
+            self._next_id, base_key, original, raw, strength, preserve_colors, mask
         )
         if self._job is not None:
             self._job.cancel()
@@ -115,7 +155,8 @@ class Adjuster(QObject):
         if req is None or self._stopped:
             return
         self.runs += 1
-        self._job = Job(lambda: adjust_passes(req), JobKind.ADJUST)
+        cache = self._cache
+        self._job = Job(lambda: adjust_passes(req, cache), JobKind.ADJUST)
         self._job.progress.connect(self._emit)
         self._job.returned.connect(self._emit)
         self._job.errored.connect(self._failed)

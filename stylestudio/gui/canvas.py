@@ -1,4 +1,6 @@
-"""The photo canvas: zoom, pan, before/after split with a draggable divider, drop target."""
+"""The photo canvas: zoom, pan, before/after split with a draggable divider, drop target, and
+the mask mode (the left button paints strokes, reported as signals in photo pixels; the middle
+button pans; a circle shows the brush)."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from stylestudio.gui.drops import accept_file_drag, paths_from_mime
+from stylestudio.gui.mask_overlay import MaskOverlayItem
 
 MIN_ZOOM = 0.02
 MAX_ZOOM = 32.0
@@ -183,6 +186,12 @@ class Canvas(QGraphicsView):
     pathsDropped = Signal(list)
     zoomChanged = Signal(float)
     resized = Signal()
+    #: Another photo (or none) is shown.
+    originalChanged = Signal()
+    #: Mask mode: a stroke began / went on at a point (photo pixels) / ended.
+    strokeStarted = Signal(QPointF)
+    strokeMoved = Signal(QPointF)
+    strokeFinished = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,6 +199,8 @@ class Canvas(QGraphicsView):
         self.setScene(QGraphicsScene(self))
         self.item = SplitImageItem()
         self.scene().addItem(self.item)
+        self.mask_overlay = MaskOverlayItem()
+        self.scene().addItem(self.mask_overlay)
         self.setAcceptDrops(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setRenderHints(
@@ -204,6 +215,11 @@ class Canvas(QGraphicsView):
         self._fit_mode = True
         self._dragging_divider = False
         self._drag_hover = False
+        self._mask_mode = False
+        self._painting = False
+        self._brush_radius = 0.0  # photo pixels
+        self._pointer: QPointF | None = None  # viewport position of the brush outline
+        self._pan_from: QPointF | None = None
         self._animation = QVariantAnimation(self)
         self._animation.setDuration(140)
         self._animation.setEasingCurve(QEasingCurve.Type.OutCubic)
@@ -222,9 +238,12 @@ class Canvas(QGraphicsView):
         """Show a photo: one image, or a mip chain (full size first) from a worker."""
         self.item.set_original(image)
         self.scene().setSceneRect(self.item.boundingRect())
+        self.mask_overlay.set_photo_rect(self.item.boundingRect())
+        self._painting = False
         self._fit_mode = True
         self.fit()
         self.viewport().update()
+        self.originalChanged.emit()
 
     def set_styled(self, image: QImage | list[QImage] | None) -> None:
         self.item.set_styled(image)
@@ -251,6 +270,77 @@ class Canvas(QGraphicsView):
             self.item.show_original = on
             self.item.update()
             self.viewport().update()
+
+    # Mask mode ----------------------------------------------------------------------------
+    def set_mask_mode(self, on: bool) -> None:
+        """Left-button drags paint (``stroke*`` signals) instead of panning."""
+        if on == self._mask_mode:
+            return
+        if self._painting:
+            self._end_stroke()
+        self._mask_mode = on
+        self.setDragMode(
+            QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag
+        )
+        self.viewport().setCursor(
+            Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor
+        )
+        self.viewport().update()
+
+    def mask_mode(self) -> bool:
+        return self._mask_mode
+
+    def set_brush_radius(self, radius: float) -> None:
+        """The brush outline's radius in photo pixels."""
+        self._brush_radius = max(0.0, radius)
+        self.viewport().update()
+
+    def brush_radius(self) -> float:
+        return self._brush_radius
+
+    def is_painting(self) -> bool:
+        return self._painting
+
+    def _scene_point(self, event: QMouseEvent) -> QPointF:
+        return self.mapToScene(event.position().toPoint())
+
+    def _end_stroke(self) -> None:
+        self._painting = False
+        self.strokeFinished.emit()
+
+    def _mask_press(self, event: QMouseEvent) -> bool:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = event.position()
+            return True
+        if event.button() != Qt.MouseButton.LeftButton or not self.has_image():
+            return False
+        self._painting = True
+        self.strokeStarted.emit(self._scene_point(event))
+        return True
+
+    def _mask_move(self, event: QMouseEvent) -> None:
+        self._pointer = event.position()
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            bar_x, bar_y = self.horizontalScrollBar(), self.verticalScrollBar()
+            bar_x.setValue(bar_x.value() - round(delta.x()))
+            bar_y.setValue(bar_y.value() - round(delta.y()))
+        elif self._painting:
+            self.strokeMoved.emit(self._scene_point(event))
+        self.viewport().update()
+
+    def _mask_release(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = None
+        elif event.button() == Qt.MouseButton.LeftButton and self._painting:
+            self.strokeMoved.emit(self._scene_point(event))
+            self._end_stroke()
+
+    def leaveEvent(self, event) -> None:
+        self._pointer = None
+        self.viewport().update()
+        super().leaveEvent(event)
 
     # Zoom ---------------------------------------------------------------------------------
     def _dpr(self) -> float:
@@ -347,13 +437,23 @@ class Canvas(QGraphicsView):
             self.set_split(self.mapToScene(int(x), 0).x() / rect.width())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event.position().x()):
+        if self._mask_mode:
+            if self._mask_press(event):
+                event.accept()
+                return
+        elif event.button() == Qt.MouseButton.LeftButton and self._near_divider(
+            event.position().x()
+        ):
             self._dragging_divider = True
             event.accept()
             return
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._mask_mode:
+            self._mask_move(event)
+            event.accept()
+            return
         if self._dragging_divider:
             self._move_divider(event.position().x())
             event.accept()
@@ -365,6 +465,10 @@ class Canvas(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._mask_mode:
+            self._mask_release(event)
+            event.accept()
+            return
         if self._dragging_divider:
             self._dragging_divider = False
             event.accept()
@@ -427,6 +531,8 @@ class Canvas(QGraphicsView):
             divider = self._divider_x()
             if divider is not None:
                 self._draw_divider(painter, divider, viewport, palette)
+            if self._mask_mode and self._pointer is not None:
+                self._draw_brush(painter, self._pointer, palette)
         if self._drag_hover:
             pen = QPen(palette.color(QPalette.ColorRole.Highlight), 3, Qt.PenStyle.DashLine)
             painter.setPen(pen)
@@ -448,6 +554,17 @@ class Canvas(QGraphicsView):
         painter.drawText(
             box, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text
         )
+
+    def _draw_brush(self, painter: QPainter, at: QPointF, palette: QPalette) -> None:
+        radius = self._brush_radius * self.transform().m11()
+        if radius < 1:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Base), 3))
+        painter.drawEllipse(at, radius, radius)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Text), 1))
+        painter.drawEllipse(at, radius, radius)
 
     def _draw_divider(
         self, painter: QPainter, x: float, viewport: QRectF, palette: QPalette
@@ -487,4 +604,4 @@ class Canvas(QGraphicsView):
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
 
-__all__ = ["Canvas", "SplitImageItem"]
+__all__ = ["Canvas", "MaskOverlayItem", "SplitImageItem"]

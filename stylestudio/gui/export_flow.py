@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QProgressBar, QPushButton, QStatusBar, QWidget
 
 from stylestudio.core.export import DEFAULT_PATTERN, FORMATS, ExportSettings, StyleRef
+from stylestudio.core.mask import RegionMask
 from stylestudio.gui.adjustments import Adjustments
 from stylestudio.gui.banner import Banner, BannerKind
 from stylestudio.gui.export_dialog import ExportDialog
@@ -31,6 +32,7 @@ class ExportHost(Protocol):
     def current_style(self) -> StyleCard | None: ...
     def style_ref(self) -> StyleRef | None: ...  # the current style, or its active blend
     def adjustments(self) -> Adjustments: ...
+    def region_masks(self, photos: list[Path]) -> dict[Path, RegionMask]: ...
     def show_error(self, message: str) -> None: ...
     def statusBar(self) -> QStatusBar: ...
 
@@ -130,6 +132,7 @@ class ExportFlow(QObject):
             style=style,
             adjustments=self._host.adjustments(),
             settings=settings,
+            masks=self._host.region_masks(list(photos)),
         )
         self._job = job.job_id
         self._errors = []

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from stylestudio import __version__
 from stylestudio.core.export import ExportSettings, StyleRef
 from stylestudio.core.imageio import SUPPORTED_EXTENSIONS
+from stylestudio.core.mask import RegionMask
 from stylestudio.core.video import VIDEO_EXTENSIONS, is_video_path
 from stylestudio.core.video.reader import VideoInfo
 from stylestudio.gui.adjuster import Adjuster, AdjustResult
@@ -46,6 +47,7 @@ from stylestudio.gui.export_dialog import ExportDialog
 from stylestudio.gui.export_flow import ExportFlow
 from stylestudio.gui.filmstrip import Filmstrip
 from stylestudio.gui.gallery import StyleCard, StyleGallery
+from stylestudio.gui.mask_editor import MaskEditor
 from stylestudio.gui.menus import build_menus
 from stylestudio.gui.messages import (
     LibraryOp,
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.banner = Banner()
         self.canvas = Canvas()
+        self.masks = MaskEditor(self.canvas, self.undo_stack, self.settings, self)
         self.filmstrip = Filmstrip()
         self.filmstrip.hide()
         self.scrubber = FrameScrubber()  # the frames of a video; hidden for photos
@@ -136,6 +139,7 @@ class MainWindow(QMainWindow):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(0)
         left_layout.addWidget(self.banner)
+        left_layout.addWidget(self.masks.toolbar)
         left_layout.addWidget(self.canvas, 1)
         left_layout.addWidget(self.scrubber)
         left_layout.addWidget(self.filmstrip)
@@ -222,6 +226,10 @@ class MainWindow(QMainWindow):
         # functions connected to another thread's signal in that thread.
         self.adjuster.adjusted.connect(self._adjusted)
         self.adjuster.failed.connect(self._adjust_failed)
+        self.photoShown.connect(self.masks.attach)
+        self.masks.changed.connect(self._readjust)  # recomposite; the network does not re-run
+        self.masks.problem.connect(self.show_error)
+        self.masks.photoRequested.connect(self.filmstrip.select_path)
 
     def _build_menus(self) -> None:
         build_menus(self, self.undo_stack)
@@ -559,6 +567,7 @@ class MainWindow(QMainWindow):
             result.raw,
             adj.strength,
             adj.preserve_colors,
+            self.masks.region_mask(self.session.photo),
         )
 
     def _adjust_failed(self, message: str) -> None:
@@ -637,8 +646,10 @@ class MainWindow(QMainWindow):
             result.adjustments.strength == current.strength
             and result.adjustments.preserve_colors == current.preserve_colors
         )
-        self.canvas.set_styled(result.mips)
-        if same:
+        masked = self.masks.mask(result.photo) is not None
+        if not masked:  # a masked result is painted once composited, never unmasked first
+            self.canvas.set_styled(result.mips)
+        if same and not masked:
             self.previewShown.emit(result)
         else:
             self._readjust()
@@ -715,6 +726,10 @@ class MainWindow(QMainWindow):
     def current_photo(self) -> Path | None:
         return self.session.photo
 
+    def region_masks(self, photos: list[Path]) -> dict[Path, RegionMask]:
+        """The region mask of each of ``photos`` that has one (Export and Export All)."""
+        return self.masks.masks_for(photos)
+
     def styled_image(self) -> QImage | None:
         """The stylised image currently painted (for tests and screenshots)."""
         return self.canvas.item.styled_image()
@@ -729,6 +744,7 @@ class MainWindow(QMainWindow):
             return not self.client.thread.isRunning()
         self._closing = True
         self._save_timer.stop()
+        self.masks.shutdown()
         self.settings.save_window(self.saveGeometry(), self.saveState(), self.splitter.saveState())
         self.settings.save_adjustments(self.panel.adjustments())
         self.settings.sync()

@@ -6,7 +6,8 @@ Library operations (``LibraryOp``) and the export summary (``ExportSummary``) ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from PySide6.QtGui import QImage
 
 from stylestudio.core.export import ExportSettings, ExportSummary, StyleRef
 from stylestudio.core.jobs import LibraryOp, LibraryOpKind
+from stylestudio.core.mask import RegionMask
 from stylestudio.gui.adjustments import Adjustments
 
 if TYPE_CHECKING:
@@ -89,10 +91,12 @@ class PreviewResult:
 
 @dataclass(frozen=True)
 class ExportJob:
-    """Export ``photos`` with ``style`` and ``adjustments`` (see ``core.export``)."""
+    """Export ``photos`` with ``style`` and ``adjustments`` (see ``core.export``), each photo with
+    its region mask from ``masks`` (if it has one)."""
 
     job_id: int
     photos: tuple[Path, ...]
     style: StyleRef
     adjustments: Adjustments
     settings: ExportSettings
+    masks: Mapping[Path, RegionMask] = field(default_factory=dict)

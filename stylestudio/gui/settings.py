@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from stylestudio.gui.adjustments import Adjustments
+from stylestudio.gui.mask_brush import BrushSettings, Tool
 
 ORGANIZATION = "StyleStudio"
 APPLICATION = "StyleStudio"
@@ -122,6 +123,27 @@ class AppSettings:
 
     def set_split_view(self, on: bool) -> None:
         self.store.setValue("view/split", on)
+
+    # Region masks (the masks themselves are PNG files: gui/mask_store.py) --------------------
+    def mask_brush(self) -> BrushSettings:
+        default = BrushSettings()
+        tool = str(self.store.value("mask/tool", default.tool.value))
+        return BrushSettings(
+            tool=Tool.ERASER if tool == Tool.ERASER.value else Tool.BRUSH,
+            size=_as_float(self.store.value("mask/size"), default.size),
+            softness=_as_float(self.store.value("mask/softness"), default.softness),
+        ).clamped()
+
+    def save_mask_brush(self, brush: BrushSettings) -> None:
+        self.store.setValue("mask/tool", brush.tool.value)
+        self.store.setValue("mask/size", brush.size)
+        self.store.setValue("mask/softness", brush.softness)
+
+    def mask_overlay(self) -> bool:
+        return _as_bool(self.store.value("mask/overlay"), True)
+
+    def set_mask_overlay(self, on: bool) -> None:
+        self.store.setValue("mask/overlay", on)
 
     def sync(self) -> None:
         self.store.sync()

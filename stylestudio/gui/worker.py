@@ -385,6 +385,7 @@ class EngineWorker(QObject):
             look=_look(job.adjustments),
             quality=job.settings.quality,
             if_exists=job.settings.if_exists,
+            masks=job.masks,
         )
 
         def cancelled() -> bool:
