@@ -86,6 +86,20 @@ def test_bench_speed_with_the_reference_network(
     assert "÷ reference" in capsys.readouterr().out
 
 
+def test_bench_speed_without_onnxruntime_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from tests.conftest import make_tiny_style
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    style = make_tiny_style(tmp_path, "Tiny")
+    assert main(["bench", "speed", "--style", str(style), "--no-reference"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "needs onnxruntime" in err and "\n" not in err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

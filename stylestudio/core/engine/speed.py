@@ -286,7 +286,10 @@ def run_speed_bench(
     log: Callable[[str], None] = lambda _m: None,
 ) -> SpeedReport:
     """Time ``styles[0]`` three ways and the switches between ``styles`` (see the module)."""
-    import onnxruntime
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise SpeedBenchError(f"The speed benchmark needs onnxruntime ({exc}).") from None
 
     threads = torch.get_num_threads()
     report = SpeedReport(
