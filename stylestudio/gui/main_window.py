@@ -65,6 +65,8 @@ from stylestudio.gui.worker import WIZARD_MODULE, EngineClient, WorkerConfig
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_MS = 4000
+#: The style a first start opens the sample photo in (the gallery's most striking), if present.
+FIRST_RUN_STYLE_ID = "starry-night"
 MAX_SKIPPED_LISTED = 200
 STYLEPACK_SUFFIX = ".stylepack"
 
@@ -417,7 +419,9 @@ class MainWindow(QMainWindow):
     def _styles_listed(self, cards: list[StyleCard]) -> None:
         want = self.session.style_id or self.settings.last_style() or None
         if self.session.style_id is None and cards and all(card.id != want for card in cards):
-            want = cards[0].id  # first start: show a style at once (built-ins come first)
+            # First start: show a style at once, the featured one if it is there.
+            featured = [card.id for card in cards if card.id == FIRST_RUN_STYLE_ID]
+            want = (featured or [cards[0].id])[0]
         self.gallery.set_styles(cards, select_id=want)
         self.panel.set_styles(cards)
         if self.session.style_id and self.gallery.card(self.session.style_id) is None:

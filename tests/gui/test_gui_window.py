@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -385,3 +386,21 @@ def test_first_start_selects_the_first_style_so_a_dropped_photo_is_stylised(
         drop(window, [photos.a])
     result = wait_final(qtbot, window)
     assert result.style_id == first
+
+
+def test_first_start_opens_the_featured_style_when_the_gallery_has_it(
+    qtbot, make_window, style_dirs
+) -> None:
+    import shutil
+
+    from stylestudio.gui.main_window import FIRST_RUN_STYLE_ID
+
+    # A copy of the built-in style under the featured id, sorted after the others.
+    folder = style_dirs.builtin / FIRST_RUN_STYLE_ID
+    shutil.copytree(style_dirs.builtin / style_dirs.builtin_id, folder)
+    manifest = json.loads((folder / "style.json").read_text(encoding="utf-8"))
+    manifest.update(id=FIRST_RUN_STYLE_ID, name="Zz Featured")
+    (folder / "style.json").write_text(json.dumps(manifest), encoding="utf-8")
+    window = make_window()
+    assert window.gallery.cards()[0].id != FIRST_RUN_STYLE_ID
+    assert window.gallery.current_style_id() == FIRST_RUN_STYLE_ID
