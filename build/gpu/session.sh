@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
-# Everything GPU-worthy in one call of the device tool (≈ 12 min on an H200). Run from the
-# repository root with the shared data copied to gpu-data/ (vgg/, styles/, content/, reference/,
-# ignored via .git/info/exclude and named in the tool's carry list). Results land in $OUT.
-#   1. the CUDA tests;  2. the base model: continue build/base-model on the GPU for 9 minutes;
-#   3. export the base and the gallery;  4. the quality and time-to-quality benchmarks on cuda.
+# Everything GPU-worthy in one call of the device tool (≈ 12 min on an H200). Not yet run on a
+# device: no session so far was lent one. Run from the repository root with
+#   gpu-data/  the shared data (vgg/, styles/, content/, reference/), and
+#   .whl/      wheels the device lacks (platformdirs, av; see the device README),
+# both ignored via .git/info/exclude and named in the tool's carry list. The device has no
+# package registry: it uses its own Python (torch, torchvision, onnxruntime, safetensors,
+# pillow, numpy, pytest) with the project on PYTHONPATH. Results land in $OUT.
+#   1. the CUDA tests;  2. the base model: continue build/base-model on the GPU;
+#   3. the gallery: every painting learned with the balanced preset on cuda (train_gallery);
+#   4. the time-to-quality benchmark on cuda (quick and balanced vs legacy-quick).
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu-out}
 DATA=${DATA:-gpu-data}
+mkdir -p "$OUT" /tmp/site
+if ls .whl/*.whl > /dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl > "$OUT/pip.log" 2>&1
+fi
+export PYTHONPATH="$PWD:/tmp/site" PYTHONUNBUFFERED=1
 export STYLESTUDIO_SHARED_DATA="$(cd "$DATA" && pwd)" STYLESTUDIO_OFFLINE=1 QT_QPA_PLATFORM=offscreen
-mkdir -p "$OUT"
-python -m venv .venv-gpu && .venv-gpu/bin/pip install -q -e ".[dev,bench]" > "$OUT/pip.log" 2>&1
-PY=.venv-gpu/bin/python
+PY=python3
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
-$PY -m pytest -q -k "cuda or gpu" tests > "$OUT/cuda-tests.txt" 2>&1
+timeout 90 $PY -m pytest -q -p no:cacheprovider -k "cuda or gpu" tests --ignore=tests/gui \
+  > "$OUT/cuda-tests.txt" 2>&1
 cp -r build/base-model "$OUT/base-model"
-timeout 600 $PY -m stylestudio.tools.train_base --data "$DATA" --state "$OUT/base-model" \
-  --device cuda --steps 200000 --time-limit 540 --checkpoint-every 500 > "$OUT/train-base.log" 2>&1
+timeout 200 $PY -m stylestudio.tools.train_base --data "$DATA" --state "$OUT/base-model" \
+  --device cuda --steps 200000 --time-limit 180 --checkpoint-every 500 > "$OUT/train-base.log" 2>&1
 $PY -m stylestudio.tools.export_gallery --data "$DATA" --state "$OUT/base-model" \
-  --base-out "$OUT/base" --out "$OUT/gallery" > "$OUT/export.log" 2>&1
-$PY -m stylestudio bench time-to-quality van-gogh-wheat-field-with-cypresses --device cuda \
-  --paths quick,balanced,legacy-quick --marks 5,10,20,60 --out "$OUT/ttq" > "$OUT/ttq.log" 2>&1
+  --base-out "$OUT/base" > "$OUT/export.log" 2>&1
+timeout 330 $PY -m stylestudio.tools.train_gallery --data "$DATA"\
+  --runs "$OUT/gallery-runs" --out "$OUT/gallery" --preset balanced --device cuda \
+  --time-limit 300 > "$OUT/train-gallery.log" 2>&1
+timeout 120 $PY -m stylestudio bench time-to-quality van-gogh-wheat-field-with-cypresses \
+  --device cuda --paths quick,balanced,legacy-quick --marks 5,10,20,60 --out "$OUT/ttq" \
+  > "$OUT/ttq.log" 2>&1
+rm -rf "$OUT/gallery-runs"
 echo done > "$OUT/done"
