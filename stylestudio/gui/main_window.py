@@ -65,8 +65,8 @@ from stylestudio.gui.worker import WIZARD_MODULE, EngineClient, WorkerConfig
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_MS = 4000
-#: The style a first start opens the sample photo in (the gallery's most striking), if present.
-FIRST_RUN_STYLE_ID = "starry-night"
+#: The style a first start opens the sample photo in (the gallery's most vivid), if present.
+FIRST_RUN_STYLE_ID = "composition-vii"
 MAX_SKIPPED_LISTED = 200
 STYLEPACK_SUFFIX = ".stylepack"
 
