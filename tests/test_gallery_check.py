@@ -164,3 +164,17 @@ def test_gallery_paintings_match_the_shared_data():
         for painting in manifest["training"]["paintings"]:
             digest = hashlib.sha256((styles / painting["file"]).read_bytes()).hexdigest()
             assert digest == painting["sha256"], manifest["id"]
+
+
+def test_the_gallery_ships_sixteen_styles_learned_from_paintings_within_the_size_budget():
+    manifests = _gallery_manifests()
+    assert len(manifests) >= 16
+    assert len({m["training"]["paintings"][0]["sha256"] for m in manifests}) >= 16
+    size = sum(
+        f.stat().st_size
+        for m in manifests
+        for f in (paths.builtin_styles_dir() / m["id"]).iterdir()
+    )
+    assert size <= 40 * 1024 * 1024
+    for manifest in manifests:  # every one is a fine-tune of the one base model (mixable)
+        assert manifest["training"]["started_from"].startswith("stylestudio-base-1:")

@@ -23,6 +23,18 @@ PER_ROW = 2  # styles per row of the sheet (each: painting, photo 1, photo 2)
 GAP = 8
 
 
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    """DejaVu Sans where the system has it (accented names), else Pillow's own font."""
+    for path in (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/Library/Fonts/Arial Unicode.ttf",
+        "C:/Windows/Fonts/arial.ttf",
+    ):
+        if Path(path).is_file():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size=size)
+
+
 def _square(image: Image.Image, size: int) -> Image.Image:
     return ImageOps.fit(image.convert("RGB"), (size, size), Image.Resampling.LANCZOS)
 
@@ -70,13 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     height = rows * (CELL + LABEL) + (rows + 1) * GAP
     sheet = Image.new("RGB", (width, height), (250, 250, 248))
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=14)
+    font = _font(14)
     for index, (label, cells) in enumerate(entries):
         x0 = GAP + (index % PER_ROW) * (block_w + GAP)
         y0 = GAP + (index // PER_ROW) * (CELL + LABEL + GAP)
         for column, cell in enumerate(cells):
             sheet.paste(cell, (x0 + column * (CELL + 2), y0))
-        text = label if len(label) <= 80 else label[:79] + "…"
+        text = label
+        while draw.textlength(text, font=font) > block_w and len(text) > 2:
+            text = text[:-2] + "…"
         draw.text((x0, y0 + CELL + 6), text, fill=(30, 30, 30), font=font)
     import io
 
