@@ -29,7 +29,6 @@ run's id): the saved style is reported, not saved twice.
 
 from __future__ import annotations
 
-import collections
 import logging
 import re
 import threading
@@ -51,6 +50,7 @@ from stylestudio.core.errors import (
 )
 from stylestudio.core.training import checkpoint as ckpt
 from stylestudio.core.training import data, distributed, preflight, run_folder
+from stylestudio.core.training.eta import EtaMeter, Extra
 from stylestudio.core.training.events import (
     Cancelled,
     Checkpointed,
@@ -65,6 +65,7 @@ from stylestudio.core.training.events import (
     TrainingEvent,
 )
 from stylestudio.core.training.run import TrainingRun
+from stylestudio.core.training.schedule import RunSchedule
 from stylestudio.core.training.step import TrainingStep
 
 if TYPE_CHECKING:
@@ -437,8 +438,8 @@ class Trainer:
         )
         gen = torch.Generator()
         active_since = time.monotonic()
-        window: collections.deque[tuple[int, float]] = collections.deque(maxlen=20)
-        window.append((start_step, active_since))
+        schedule = RunSchedule.of(cfg)
+        meter = EtaMeter(schedule)
         active_before = elapsed_before
         last_saved = start_step
         meta = {"config": cfg.to_dict(), "config_key": cfg.resume_key(), "inputs": fingerprint}
@@ -453,11 +454,10 @@ class Trainer:
                 if not self._cancel.is_set():
                     self._emit(Resumed(step))
                 active_since = time.monotonic()
-                window.clear()
-                window.append((step, active_since))
             if distributed.any_rank(self._cancel.is_set(), device):
                 self._cancel.set()
                 break
+            step_began = time.monotonic()
             gen.manual_seed(_stream_seed(cfg.seed, rank, step, _CONTENT))
             content = content_sampler.sample(cfg.batch_size, gen)
             gen.manual_seed(_stream_seed(cfg.seed, rank, step, _REAL))
@@ -467,18 +467,17 @@ class Trainer:
             values = step_obj.step(content, real, gen)
             step += 1
             self.step_count = step
-            now = time.monotonic()
-            window.append((step, now))
-            it_per_s = 0.0
-            if len(window) >= 2 and window[-1][1] > window[0][1]:
-                it_per_s = (window[-1][0] - window[0][0]) / (window[-1][1] - window[0][1])
-            eta = (cfg.steps - step) / it_per_s if it_per_s > 0 else float("nan")
-            self._emit(Progress(step, cfg.steps, values, it_per_s, eta))
-            if self._rank == 0 and (step % cfg.preview_every == 0 or step == cfg.steps):
+            meter.stepped(time.monotonic() - step_began)
+            self._emit(Progress(step, cfg.steps, values, meter.it_per_s, meter.eta_s(step)))
+            if self._rank == 0 and schedule.previews_at(step):
+                began = time.monotonic()
                 self._emit(Preview(step, self._preview_pairs(step_obj, samples)))
-            if step % cfg.checkpoint_every == 0 and step < cfg.steps:
-                elapsed = active_before + time.monotonic() - active_since
+                meter.extra(Extra.PREVIEW, time.monotonic() - began)
+            if schedule.checkpoints_at(step):
+                began = time.monotonic()
+                elapsed = active_before + began - active_since
                 self._save(step_obj, step, {**meta, "elapsed_s": elapsed})
+                meter.extra(Extra.CHECKPOINT, time.monotonic() - began)
                 last_saved = step
 
         elapsed = active_before + time.monotonic() - active_since
