@@ -84,6 +84,38 @@ def base_candidates(library: StyleLibrary | None, base_dir: Path | None = None) 
 
 
 @torch.no_grad()
+def painting_targets(
+    extractor: nn.Module,
+    style_images: Sequence[torch.Tensor],
+    layers: Sequence[str],
+    style_size: int,
+    device: torch.device,
+) -> list[dict[str, torch.Tensor]]:
+    """Each painting's Gram matrices at ``style_size``: what candidates are compared with."""
+    return [
+        gram_targets(extractor, resize_long_side(image, style_size), (1.0,), layers, device)[1.0]
+        for image in style_images
+    ]
+
+
+@torch.no_grad()
+def score(
+    candidate: Candidate,
+    extractor: nn.Module,
+    samples: torch.Tensor,
+    targets: Sequence[dict[str, torch.Tensor]],
+) -> float:
+    """Style loss of the candidate's output on ``samples`` to the closest painting."""
+    from stylestudio.core.models.generator import Generator, GeneratorConfig
+
+    net = Generator(GeneratorConfig.from_dict(candidate.params))
+    net.load_state_dict(candidate.state)
+    net.eval()
+    feats = extractor(net(samples))
+    # Closest to any one of the paintings (several paintings: do not average them away).
+    return min(float(losses.style_loss(feats, t)) for t in targets)
+
+
 def choose_start(
     candidates: Sequence[Candidate],
     extractor: nn.Module,
@@ -93,22 +125,9 @@ def choose_start(
     style_size: int,
 ) -> Choice:
     """The candidate whose output on ``samples`` has the lowest style loss to the paintings."""
-    from stylestudio.core.models.generator import Generator, GeneratorConfig
-
     if not candidates:
         raise ValueError("no candidates")
-    device = samples.device
-    targets = [
-        gram_targets(extractor, resize_long_side(image, style_size), (1.0,), layers, device)[1.0]
-        for image in style_images
-    ]
-    scores: dict[str, float] = {}
-    for candidate in candidates:
-        net = Generator(GeneratorConfig.from_dict(candidate.params))
-        net.load_state_dict(candidate.state)
-        net.eval()
-        feats = extractor(net(samples))
-        # Closest to any one of the paintings (several paintings: do not average them away).
-        scores[candidate.style_id] = min(float(losses.style_loss(feats, t)) for t in targets)
+    targets = painting_targets(extractor, style_images, layers, style_size, samples.device)
+    scores = {c.style_id: score(c, extractor, samples, targets) for c in candidates}
     best = min(candidates, key=lambda c: (scores[c.style_id], c.style_id))
     return Choice(best, scores)
