@@ -160,7 +160,7 @@ def wizard(qtbot, tmp_path: Path):
     from stylestudio.gui import runner
     from stylestudio.gui.wizard import TrainingWizard, WizardOptions
 
-    def failing_estimate(_config, _device):
+    def failing_estimate(_config, _device, _inputs):
         raise RuntimeError(f"{NAME} cannot be measured")
 
     library = StyleLibrary(user_dir=tmp_path / "user", builtin_dir=tmp_path / "none")

@@ -39,12 +39,20 @@ def tiny(config: TrainingConfig) -> TrainingConfig:
     )
 
 
-def tiny_estimate(config: TrainingConfig, device: str | None):
+def tiny_estimate(config: TrainingConfig, device: str | None, inputs):
     from stylestudio.core.training import estimate_duration
     from stylestudio.core.training.features import TinyFeatures
 
     extractor = TinyFeatures(config.feature_layers)
-    return estimate_duration(config, device, bench_steps=1, feature_extractor=extractor)
+    return estimate_duration(
+        config,
+        device,
+        bench_steps=1,
+        feature_extractor=extractor,
+        style_images=list(inputs.style_images) or None,
+        content=inputs.content,
+        library=inputs.library,
+    )
 
 
 @pytest.fixture

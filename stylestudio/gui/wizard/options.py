@@ -10,16 +10,38 @@ from typing import TYPE_CHECKING
 from stylestudio.core.training.config import TrainingConfig
 
 if TYPE_CHECKING:
+    from stylestudio.core.library import StyleLibrary
     from stylestudio.core.training.estimate import Estimate
 
-#: ``(config, device) -> Estimate`` (``stylestudio.core.training.estimate_duration``'s shape).
-Estimator = Callable[[TrainingConfig, str | None], "Estimate"]
+
+@dataclass(frozen=True)
+class EstimateInputs:
+    """What the run will read: its setup (reading the images, choosing the warm start among
+    the library's base styles, loading VGG19) is part of the time it takes."""
+
+    style_images: tuple[Path, ...] = ()
+    content: tuple[Path, ...] | Path | None = None  # photos, a folder, or None: the samples
+    library: StyleLibrary | None = None
+    vgg_weights: Path | None = None
 
 
-def default_estimator(config: TrainingConfig, device: str | None) -> Estimate:
+#: ``(config, device, inputs) -> Estimate`` (see ``default_estimator``).
+Estimator = Callable[[TrainingConfig, str | None, EstimateInputs], "Estimate"]
+
+
+def default_estimator(
+    config: TrainingConfig, device: str | None, inputs: EstimateInputs
+) -> Estimate:
     from stylestudio.core.training import estimate_duration
 
-    return estimate_duration(config, device)
+    return estimate_duration(
+        config,
+        device,
+        style_images=list(inputs.style_images) or None,
+        content=inputs.content,
+        library=inputs.library,
+        vgg_weights=inputs.vgg_weights,
+    )
 
 
 @dataclass

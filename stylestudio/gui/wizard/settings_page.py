@@ -30,14 +30,13 @@ from stylestudio.core.errors import TrainingError
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.gui.plain_text import plain_label
 from stylestudio.gui.runner import JobKind, start_job
+from stylestudio.gui.wizard.options import EstimateInputs
 from stylestudio.gui.wizard.state import WizardState
 
 if TYPE_CHECKING:
     from stylestudio.core.training.estimate import Estimate
 
 SPINNER = "◐◓◑◒"
-#: Checkpoints, previews and data loading cost a little on top of the measured steps.
-OVERHEAD = 1.05
 #: (field, minimum, maximum, decimals or None for whole numbers, single step)
 ADVANCED_FIELDS: tuple[tuple[str, float, float, int | None, float], ...] = (
     ("steps", 1, 1_000_000, None, 100),
@@ -65,11 +64,17 @@ def _latest_step(run_dir: Path | None, name: str) -> int | None:
 _COST_FREE = ("seed", "lr_g", "lr_d", "content_weight", "style_weight", "tv_weight")
 
 
-def _cost_key(config: TrainingConfig) -> str:
-    """The settings that decide the time per step: one measurement serves all the others."""
-    key = config.resume_key()
+def _cost_key(config: TrainingConfig, inputs: EstimateInputs) -> str:
+    """The settings and inputs that decide the costs: one measurement serves all the others
+    (the number of steps and how often previews and checkpoints come are applied to it)."""
+    key: dict[str, Any] = config.resume_key()
     for name in _COST_FREE:
         key.pop(name, None)
+    content = inputs.content
+    key["inputs"] = {
+        "style_images": [str(p) for p in inputs.style_images],
+        "content": [str(p) for p in content] if isinstance(content, tuple) else str(content),
+    }
     return json.dumps(key, sort_keys=True)
 
 
@@ -77,7 +82,7 @@ class SettingsPage(QWizardPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__()
         self.state = state
-        self.seconds_per_step: dict[str, float] = {}
+        self.estimates: dict[str, Estimate] = {}
         self.device_name = ""
         self.estimating = False
         self.estimate_error = ""
@@ -219,7 +224,7 @@ class SettingsPage(QWizardPage):
             return
         self.error_label.clear()
         self.completeChanged.emit()
-        if _cost_key(config) in self.seconds_per_step:
+        if _cost_key(config, self.estimate_inputs()) in self.estimates:
             self._show_estimate(config)
         else:
             self._debounce.start()
@@ -257,8 +262,9 @@ class SettingsPage(QWizardPage):
         if self.estimating:
             self._debounce.start()  # measure the latest settings once this one is done
             return
-        key = _cost_key(config)
-        if key in self.seconds_per_step:
+        inputs = self.estimate_inputs()
+        key = _cost_key(config, inputs)
+        if key in self.estimates:
             self._show_estimate(config)
             return
         self.estimating = True
@@ -267,10 +273,21 @@ class SettingsPage(QWizardPage):
         self._spin()
         estimator, device = self.state.options.estimator, self.state.options.device
         start_job(
-            lambda: (key, estimator(config, device)),
+            lambda: (key, estimator(config, device, inputs)),
             JobKind.ESTIMATE,
             on_returned=self._estimated,
             on_errored=self._not_estimated,
+        )
+
+    def estimate_inputs(self) -> EstimateInputs:
+        """What the run will read, as the wizard will hand it to the Trainer."""
+        state = self.state
+        content = state.content()
+        return EstimateInputs(
+            style_images=tuple(state.usable_style_paths()),
+            content=tuple(content) if isinstance(content, list) else content,
+            library=state.library,
+            vgg_weights=state.options.vgg_weights,
         )
 
     def _spin(self) -> None:
@@ -282,7 +299,7 @@ class SettingsPage(QWizardPage):
         key, estimate = result
         self.estimating = False
         self._spinner.stop()
-        self.seconds_per_step[key] = float(estimate.seconds_per_step)
+        self.estimates[key] = estimate
         self.device_name = str(estimate.device)
         with contextlib.suppress(TrainingError):
             self._show_estimate(self.build_config())
@@ -296,13 +313,14 @@ class SettingsPage(QWizardPage):
     def _show_estimate(self, config: TrainingConfig) -> None:
         if self.estimating:
             return
-        per_step = self.seconds_per_step.get(_cost_key(config))
-        if per_step is None:
+        estimate = self.estimates.get(_cost_key(config, self.estimate_inputs()))
+        if estimate is None:
             self._debounce.start()
             return
+        # The whole wait, setup to saved style, for this config's steps, previews, checkpoints.
         self.estimate_label.setText(
             self.tr("Estimated time on this computer ({0}): {1}").format(
-                self.device_name, self.describe_duration(per_step * config.steps * OVERHEAD)
+                self.device_name, self.describe_duration(estimate.total_for(config))
             )
         )
 
