@@ -25,6 +25,11 @@ pytestmark = pytest.mark.slow
 CONFIG_CHANGES = {"steps": 40, "norm_only_steps": 20, "checkpoint_every": 20}
 PAINTING = "van-gogh-starry-night.jpg"
 BOUNDS = (0.7, 1.3)
+#: The live ETA halfway follows the load of the first half: only a factor of two is asked.
+LIVE_BOUNDS = (0.5, 2.0)
+#: A run the estimate says would take longer than this (on a machine kept busy by others) is
+#: not started: the suite must stay short. About 30 s on this 2-core CPU when it is quiet.
+BUDGET_S = 180.0
 
 
 def _shared_data() -> Path:
@@ -75,6 +80,13 @@ def test_estimate_is_within_30_percent_of_a_real_quick_run(
         vgg_weights=run.vgg_weights,
     )
     estimating_s = time.perf_counter() - began
+    if estimate.total_s > BUDGET_S:
+        message = (
+            f"ETA check skipped: the machine is too busy (the run would take about "
+            f"{estimate.total_s:.0f} s, more than {BUDGET_S:.0f} s; load average {load_before})"
+        )
+        terminal_summary(message)
+        pytest.skip(message)
 
     etas: list[tuple[float, float]] = []  # (time since start, ETA told then)
     seen: dict[type, float] = {}  # event class → when it first came
@@ -107,6 +119,6 @@ def test_estimate_is_within_30_percent_of_a_real_quick_run(
         f"{first_preview_s:.1f} s; {estimate.breakdown()}"
     )
     assert BOUNDS[0] <= ratio <= BOUNDS[1], f"the estimate is off by a factor of {ratio:.2f}"
-    assert math.isfinite(live_ratio) and BOUNDS[0] <= live_ratio <= BOUNDS[1]
+    assert math.isfinite(live_ratio) and LIVE_BOUNDS[0] <= live_ratio <= LIVE_BOUNDS[1]
     # The setup is a few seconds here: only a factor of two is asked of it (nothing was before).
     assert 0.5 <= estimate.setup_s / setup_s <= 2.0

@@ -161,18 +161,22 @@ def estimate_duration(
             gen,
         )
 
-    def phase(phase_step: int) -> float:
-        """Seconds per step of the phase ``phase_step`` is in."""
+    def phase(phase_step: int, warm_up: bool, count: int) -> float:
+        """Seconds per step of the phase ``phase_step`` is in, the mean of ``count`` steps."""
         step.set_phase(phase_step)
-        one_step()  # warm-up: allocator, lazy init, optimiser state, cuDNN autotuning
-        sync()
-        _, timed = _timed(lambda: [one_step() for _ in range(max(1, bench_steps))], sync)
-        return timed / max(1, bench_steps)
+        if warm_up:  # allocator, lazy init, optimiser state, cuDNN autotuning
+            one_step()
+            sync()
+        _, timed = _timed(lambda: [one_step() for _ in range(count)], sync)
+        return timed / count
 
+    count = max(1, bench_steps)
     norm_steps = min(config.norm_only_steps, config.steps)
     full_steps = config.steps - norm_steps
-    per_norm = phase(0) if norm_steps else 0.0
-    per_full = phase(config.steps) if full_steps else 0.0
+    per_norm = phase(0, True, count) if norm_steps else 0.0
+    # After the norm-only phase the process is warm (its first full step costs as much as the
+    # others): the step that would warm up is timed too, one more sample of a noisy machine.
+    per_full = phase(config.steps, not norm_steps, count + bool(norm_steps)) if full_steps else 0.0
 
     sources = [data.SourceImage("", "", (0, 0), c) for c in prepared.contents]
     samples = data.preview_samples(sources, config.preview_size)

@@ -2,7 +2,7 @@
 
 Before step 1 the Trainer reads and scales every painting and practice photo, loads the VGG19
 weights and scores every warm-start candidate. Each is timed here on a sample (a photo or two,
-one candidate), by the same functions the Trainer calls, and multiplied out. Times are taken
+a candidate or two), by the same functions the Trainer calls, and multiplied out. Times are taken
 warm (after a first untimed go), as the run that follows the estimate in the same process finds
 decoders, kernels and the page cache. What was loaded is handed back, so the timed training
 steps that follow run on real data at the real sizes.
@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from stylestudio.core.library import StyleLibrary
     from stylestudio.core.models.generator import GeneratorConfig
 
-#: Photos and paintings decoded to time the reading of all of them.
+#: Photos and paintings decoded to time the reading of all of them (after one untimed).
 SAMPLED_IMAGES = 2
+#: Warm-start candidates scored to time the scoring of all of them (after one untimed).
+SCORED_CANDIDATES = 2
 T = TypeVar("T")
 
 
@@ -139,7 +141,7 @@ def _warm_start(
     styles: Sequence[torch.Tensor],
     contents: Sequence[torch.Tensor],
 ) -> tuple[float, int, GeneratorConfig | None]:
-    """Time reading the candidates, then scoring one of them, and extrapolate to all of them,
+    """Time reading the candidates, then scoring a few of them, and extrapolate to all of them,
     as ``Trainer._starting_generator`` scores them (on the CPU, before the networks move to
     the training device). Each is timed a second time, warm, as the run will find it."""
     from stylestudio.core.models.generator import GeneratorConfig
@@ -158,9 +160,10 @@ def _warm_start(
     )
     timings = [
         _timed(lambda c=c: warm_start.score(c, extractor, samples, targets))[1]
-        for c in candidates[:2]
+        for c in candidates[: SCORED_CANDIDATES + 1]
     ]
-    scoring = timings[-1] * len(candidates)
+    warm = timings[1:] or timings  # the first one warms the generator up
+    scoring = sum(warm) / len(warm) * len(candidates)
     gen_config = GeneratorConfig.from_dict(candidates[0].params)
     return read_s + targets_s + scoring, len(candidates), gen_config
 
