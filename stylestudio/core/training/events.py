@@ -39,7 +39,9 @@ class Progress:
     step: int  # steps completed (1..total)
     total: int
     losses: dict[str, float]  # weighted terms: content, style, tv, adversarial, total, d
-    it_per_s: float
+    it_per_s: float  # steps per second over the last few steps (previews, checkpoints apart)
+    #: Seconds until the style is saved: the remaining steps at the recent step time plus the
+    #: previews and checkpoints still to come at their measured cost (see ``eta``).
     eta_s: float
 
 
