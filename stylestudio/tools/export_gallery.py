@@ -55,6 +55,51 @@ class Painting:
     licence: str
     sha256: str
 
+    def record(self) -> dict[str, str]:
+        """The painting as a gallery manifest's ``training.paintings`` entry."""
+        return {
+            "file": self.file,
+            "title": self.title,
+            "artist": self.artist,
+            "year": self.year,
+            "licence": self.licence,
+            "source": self.source,
+            "sha256": self.sha256,
+        }
+
+
+def thumbnail_sample(photo: Path):  # type: ignore[no-untyped-def]
+    """The thumbnail photo as the 256 px centre sample trained styles' thumbnails use."""
+    from stylestudio.core.imageio import load_image
+    from stylestudio.core.training import data
+
+    tensor = data.to_tensor(load_image(photo).rgb)
+    return data.preview_samples([data.SourceImage("t", "", (0, 0), tensor)], 256, count=1)
+
+
+def style_thumbnail(generator, sample):  # type: ignore[no-untyped-def]
+    """``generator`` (eval mode) on ``sample`` as an RGB image."""
+    import torch
+    from PIL import Image
+
+    from stylestudio.core.imageio import to_uint8
+    from stylestudio.core.training import data
+
+    with torch.no_grad():
+        thumb = generator(sample)[0]
+    return Image.fromarray(to_uint8(data.to_array(thumb)), "RGB")
+
+
+def replace_style_folder(out: Path, manifest, state, thumbnail) -> Path:  # type: ignore[no-untyped-def]
+    """Write ``out/<id>``, removing an older folder of that id first."""
+    from stylestudio.core import atomic
+    from stylestudio.core.stylepack import write_style_folder
+
+    existing = out / manifest.id
+    if existing.exists():
+        atomic.remove_dir_atomically(existing)
+    return write_style_folder(out, manifest, state, thumbnail)
+
 
 def _clean(cell: str) -> str:
     return cell.strip().strip("`").strip()
@@ -93,15 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--data (or $STYLESTUDIO_SHARED_DATA) must name the shared data folder")
 
     import torch
-    from PIL import Image
     from safetensors.torch import load_file
 
-    from stylestudio.core import atomic
-    from stylestudio.core.imageio import load_image, to_uint8
     from stylestudio.core.models.generator import ARCHITECTURE_NAME, Generator, GeneratorConfig
-    from stylestudio.core.stylepack import StyleManifest, utc_now_iso, write_style_folder
-    from stylestudio.core.training import data, warm_start
+    from stylestudio.core.stylepack import StyleManifest, utc_now_iso
     from stylestudio.core.training import multistyle as ms
+    from stylestudio.core.training import warm_start
     from stylestudio.core.training.base_model import BaseModel
 
     meta = json.loads((args.state / ms.META_FILE).read_text(encoding="utf-8"))
@@ -115,8 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     bank = ms.StyleBank(generator, len(keys))
     bank.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("bank.")})
     provenance = read_provenance(Path(args.data) / "styles" / "PROVENANCE.md")
-    photo = data.to_tensor(load_image(args.thumbnail_photo).rgb)
-    photo = data.preview_samples([data.SourceImage("t", "", (0, 0), photo)], 256, count=1)
+    photo = thumbnail_sample(args.thumbnail_photo)
 
     runs = meta.get("runs", [])
     digest = hashlib.sha256()
@@ -186,9 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         generator_s = Generator(config)
         generator_s.load_state_dict(state)
         generator_s.eval()
-        with torch.no_grad():
-            thumb = generator_s(photo)[0]
-        thumbnail = Image.fromarray(to_uint8(data.to_array(thumb)), "RGB")
+        thumbnail = style_thumbnail(generator_s, photo)
         manifest = StyleManifest(
             id=style_id,
             name=name,
@@ -202,24 +241,11 @@ def main(argv: list[str] | None = None) -> int:
             description=f"Learned from {painting.title} by {painting.artist} ({painting.year}).",
             training={
                 **training_record,
-                "paintings": [
-                    {
-                        "file": painting.file,
-                        "title": painting.title,
-                        "artist": painting.artist,
-                        "year": painting.year,
-                        "licence": painting.licence,
-                        "source": painting.source,
-                        "sha256": painting.sha256,
-                    }
-                ],
+                "paintings": [painting.record()],
                 "style_index": index,
             },
         )
-        existing = args.out / style_id
-        if existing.exists():
-            atomic.remove_dir_atomically(existing)
-        write_style_folder(args.out, manifest, state, thumbnail)
+        replace_style_folder(args.out, manifest, state, thumbnail)
         print(f"wrote {args.out / style_id}")
     return 0
 

@@ -166,23 +166,20 @@ def _publish(record, style_id, painting, settings, command, args) -> None:  # ty
     import dataclasses
 
     import torch
-    from PIL import Image
 
-    from stylestudio.core import atomic
-    from stylestudio.core.imageio import load_image, to_uint8
     from stylestudio.core.models.generator import Generator, GeneratorConfig
-    from stylestudio.core.stylepack import read_style, utc_now_iso, write_style_folder
-    from stylestudio.core.training import data
+    from stylestudio.core.stylepack import read_style, utc_now_iso
+    from stylestudio.tools.export_gallery import (
+        replace_style_folder,
+        style_thumbnail,
+        thumbnail_sample,
+    )
 
     manifest, state = read_style(record.location)
     generator = Generator(GeneratorConfig.from_dict(manifest.params))
     generator.load_state_dict(state)
     generator.eval()
-    photo = data.to_tensor(load_image(args.thumbnail_photo).rgb)
-    sample = data.preview_samples([data.SourceImage("t", "", (0, 0), photo)], 256, count=1)
-    with torch.no_grad():
-        thumb = generator(sample)[0]
-    thumbnail = Image.fromarray(to_uint8(data.to_array(thumb)), "RGB")
+    thumbnail = style_thumbnail(generator, thumbnail_sample(args.thumbnail_photo))
     training = dict(manifest.training)
     training["command"] = command
     training[GALLERY_KEY] = {"settings": settings}
@@ -190,17 +187,7 @@ def _publish(record, style_id, painting, settings, command, args) -> None:  # ty
     training["machine"] = (
         f"{platform.system()} {platform.machine()}, {torch.get_num_threads()} torch threads"
     )
-    training["paintings"] = [
-        {
-            "file": painting.file,
-            "title": painting.title,
-            "artist": painting.artist,
-            "year": painting.year,
-            "licence": painting.licence,
-            "source": painting.source,
-            "sha256": painting.sha256,
-        }
-    ]
+    training["paintings"] = [painting.record()]
     gallery = dataclasses.replace(
         manifest,
         id=style_id,
@@ -212,10 +199,7 @@ def _publish(record, style_id, painting, settings, command, args) -> None:  # ty
         attribution=f"After {painting.artist}, {painting.title} ({painting.year}).",
         training=training,
     )
-    existing = args.out / style_id
-    if existing.exists():
-        atomic.remove_dir_atomically(existing)
-    write_style_folder(args.out, gallery, state, thumbnail)
+    replace_style_folder(args.out, gallery, state, thumbnail)
     print(f"wrote {args.out / style_id}", flush=True)
 
 
