@@ -162,8 +162,11 @@ class OutputSpec:
     pattern: NamePattern | None = None
     format: str | None = None  # --format; None keeps the input's type
 
-    def path_for(self, photo: Path, style: StyleRef, index: int, strength: float) -> Path:
-        ext = _output_ext(photo, self.format)
+    def path_for(
+        self, photo: Path, style: StyleRef, index: int, strength: float, ext: str | None = None
+    ) -> Path:
+        """``ext``: the output's extension (default: from --format, else the photo's type)."""
+        ext = ext or _output_ext(photo, self.format)
         values = name_values(photo, style, index, strength, ext)
         default_name = parse_pattern(DEFAULT_CLI_NAME).render(**values)
         if self.kind is OutputKind.NEXT_TO_INPUT:

@@ -25,13 +25,9 @@ import numpy as np
 from stylestudio.core.atomic import clean_stale_temps, temp_name
 from stylestudio.core.errors import CancelledError, ImageSaveError
 from stylestudio.core.export import (
-    DEFAULT_CLI_NAME,
     Look,
-    OutputKind,
     OutputSpec,
     StyleRef,
-    name_values,
-    parse_pattern,
 )
 from stylestudio.core.output_names import IfExists, publish_file
 from stylestudio.core.video import VideoError
@@ -246,19 +242,4 @@ def video_path_for(
     placeholders and default ``{stem}-{style_id}.{ext}``), but ``{ext}`` is the video's own
     extension: a clip stays a clip of its type unless ``-o`` names another one."""
     ext = source.suffix.lstrip(".").lower() or "mp4"
-    values = name_values(source, style, index, strength, ext)
-    default_name = parse_pattern(DEFAULT_CLI_NAME).render(**values)
-    if spec.kind is OutputKind.NEXT_TO_INPUT:
-        return source.parent / default_name
-    if spec.kind is OutputKind.FOLDER:
-        assert spec.path is not None
-        return spec.path / default_name
-    if spec.kind is OutputKind.FILE:
-        assert spec.path is not None
-        return spec.path
-    assert spec.pattern is not None
-    name = spec.pattern.render(**values)
-    if name.endswith(("/", "\\")):
-        return Path(name) / default_name
-    target = Path(name)
-    return target if target.suffix else target.with_suffix(f".{ext}")
+    return spec.path_for(source, style, index, strength, ext=ext)
