@@ -43,18 +43,6 @@ def _shared_data() -> Path:
     return data
 
 
-@pytest.fixture(autouse=True)
-def _every_core():
-    """Train as ``stylestudio train`` does, on every core (the app's preview worker leaves one
-    core to the GUI thread, and the thread count is global: earlier tests may have lowered it)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(os.cpu_count() or 1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _load() -> str:
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
 

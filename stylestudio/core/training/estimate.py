@@ -34,6 +34,7 @@ from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.schedule import RunSchedule
 from stylestudio.core.training.setup_cost import SetupCost, prepare
 from stylestudio.core.training.step import TrainingStep
+from stylestudio.core.training.threads import training_threads
 
 if TYPE_CHECKING:
     from stylestudio.core.library import StyleLibrary
@@ -120,9 +121,36 @@ def estimate_duration(
     ``library`` and ``vgg_weights`` are the run's (as ``TrainingRun`` takes them); without a
     library the user's is assumed, without images see ``setup_cost.prepare``.
     """
-    from stylestudio.core.engine.device import describe_device, select_device
+    from stylestudio.core.engine.device import select_device
 
     dev = device if isinstance(device, torch.device) else select_device(device)
+    with training_threads(dev):  # the threads the run itself will use
+        return _measure(
+            config,
+            dev,
+            bench_steps=bench_steps,
+            feature_extractor=feature_extractor,
+            generator_config=generator_config,
+            style_images=style_images,
+            content=content,
+            library=library,
+            vgg_weights=vgg_weights,
+        )
+
+
+def _measure(
+    config: TrainingConfig,
+    dev: torch.device,
+    *,
+    bench_steps: int,
+    feature_extractor: nn.Module | None,
+    generator_config: GeneratorConfig | None,
+    style_images: Sequence[data.ImageInput] | data.ImageInput | None,
+    content: Sequence[data.ImageInput] | data.ImageInput | None,
+    library: StyleLibrary | None,
+    vgg_weights: Path | None,
+) -> Estimate:
+    from stylestudio.core.engine.device import describe_device
 
     def sync() -> None:
         if dev.type == "cuda":

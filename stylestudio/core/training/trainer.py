@@ -67,6 +67,7 @@ from stylestudio.core.training.events import (
 from stylestudio.core.training.run import TrainingRun
 from stylestudio.core.training.schedule import RunSchedule
 from stylestudio.core.training.step import TrainingStep
+from stylestudio.core.training.threads import training_threads
 
 if TYPE_CHECKING:
     from stylestudio.core.library import StyleLibrary, StyleRecord
@@ -209,7 +210,8 @@ class Trainer:
             device = _resolve_device(self.device_preference)
             if self.config.deterministic and device.type == "cpu":
                 torch.use_deterministic_algorithms(True, warn_only=True)
-            return self._run(device)
+            with training_threads(device):
+                return self._run(device)
         except CancelledError:
             raise
         except StyleStudioError as exc:
