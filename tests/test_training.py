@@ -275,7 +275,7 @@ def test_a_few_steps_reduce_the_style_loss():
 
 @pytest.mark.parametrize("term", LOSS_TERMS)
 def test_each_loss_term_sends_gradient_to_the_generator(term):
-    cfg = tiny_config()
+    cfg = tiny_config(color_weight=1.0)
     step = make_step(cfg)
     content = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     _, terms = step.generator_losses(content, torch.Generator().manual_seed(0))
@@ -291,14 +291,58 @@ def test_each_loss_term_sends_gradient_to_the_generator(term):
 
 
 def test_switched_off_terms_are_not_computed():
-    cfg = tiny_config(use_tv=False, use_adversarial=False)
+    cfg = tiny_config(use_tv=False, use_adversarial=False, color_weight=0.0)
+    _, terms = make_step(cfg).generator_losses(torch.rand(1, 3, 32, 32), torch.Generator())
+    assert set(terms) == {"content", "style"}
+    cfg = tiny_config(use_tv=False, use_adversarial=False, color_weight=1.0, use_color=False)
     _, terms = make_step(cfg).generator_losses(torch.rand(1, 3, 32, 32), torch.Generator())
     assert set(terms) == {"content", "style"}
 
 
+def test_colour_loss_measures_the_palette_not_the_layout():
+    directions = losses.color_projections()
+    painting = torch.from_numpy(stripes()).permute(2, 0, 1)
+    target = losses.sorted_colors(painting, directions)
+    same = painting.unsqueeze(0)
+    shuffled = painting.reshape(3, -1)[:, torch.randperm(painting[0].numel())].reshape(
+        painting.shape
+    )
+    assert float(losses.color_loss(same, target, directions)) < 1e-6
+    assert float(losses.color_loss(shuffled.unsqueeze(0), target, directions)) < 1e-6
+    # The painting's mean colour everywhere (a "wash") and a hue swap are both far from it.
+    wash = painting.mean(dim=(1, 2), keepdim=True).expand_as(painting).unsqueeze(0)
+    swapped = painting[[2, 0, 1]].unsqueeze(0)
+    assert float(losses.color_loss(wash, target, directions)) > 0.5
+    assert float(losses.color_loss(swapped, target, directions)) > 0.05
+    # Scaling the image's contrast towards the wash moves the loss monotonically.
+    halfway = (0.5 * same + 0.5 * wash).requires_grad_(True)
+    loss = losses.color_loss(halfway, target, directions)
+    assert 0.1 < loss.item() < float(losses.color_loss(wash, target, directions))
+    loss.backward()
+    assert halfway.grad is not None and float(halfway.grad.abs().sum()) > 0
+
+
+def test_a_few_colour_steps_bring_the_palette_closer():
+    cfg = tiny_config(
+        use_content=False, use_style=False, use_tv=False, use_adversarial=False, lr_g=1e-2,
+        color_weight=1.0,
+    )  # fmt: skip
+    step = make_step(cfg)
+    content = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+
+    def colour_now() -> float:
+        with torch.no_grad():
+            return float(step.generator_losses(content, torch.Generator())[1]["color"])
+
+    before = colour_now()
+    for _ in range(12):
+        step.step(content, content, torch.Generator().manual_seed(0))
+    assert colour_now() < 0.7 * before
+
+
 def test_mixed_precision_plumbing(monkeypatch):
     """CPU bfloat16 autocast stands in for CUDA float16: no dtype clashes between networks."""
-    cfg = tiny_config(style_scales=(1.0, 0.5))
+    cfg = tiny_config(style_scales=(1.0, 0.5), color_weight=1.0)
     step = make_step(cfg)
     monkeypatch.setattr(
         step, "_autocast", lambda: torch.autocast(device_type="cpu", dtype=torch.bfloat16)
@@ -702,3 +746,37 @@ def test_estimate_extrapolates_a_short_benchmark():
     assert estimate.total_s == pytest.approx(estimate.total_for(cfg))
     assert estimate.total_s > estimate.seconds_per_step * 1000
     assert estimate.device == "CPU" and estimate.describe().startswith("about")
+
+
+def test_training_uses_every_core_even_from_a_one_thread_worker(tmp_path):
+    """The app's preview worker lowers torch's thread count and new threads inherit it; the
+    trainer and its estimate must still use every core (and restore the caller's count)."""
+    from stylestudio.core.training.estimate import estimate_duration
+    from stylestudio.core.training.threads import cpu_cores
+
+    if cpu_cores() < 2:
+        pytest.skip("needs at least two CPU cores")
+    cfg = tiny_config(steps=2)
+    seen: list[int] = []
+
+    class Recording(TinyFeatures):
+        def forward(self, x):  # type: ignore[override]
+            seen.append(torch.get_num_threads())
+            return super().forward(x)
+
+    after: list[int] = []
+
+    def job() -> None:
+        torch.set_num_threads(1)  # as the preview worker leaves it
+        make_trainer(tmp_path, cfg, feature_extractor=Recording(cfg.feature_layers)).run()
+        estimate_duration(
+            cfg, "cpu", bench_steps=1, feature_extractor=Recording(cfg.feature_layers),
+            style_images=[stripes()], content=photos(),
+        )  # fmt: skip
+        after.append(torch.get_num_threads())
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join()
+    assert seen and set(seen) == {cpu_cores()}
+    assert after == [1]

@@ -45,10 +45,12 @@ class TrainingConfig:
     content_weight: float = 1.0
     style_weight: float = 5.0
     tv_weight: float = 10.0
+    color_weight: float = 0.0  # the painting's colour distribution (see losses.color_loss)
     adversarial_weight: float = 0.05
     use_content: bool = True
     use_style: bool = True
     use_tv: bool = True
+    use_color: bool = True  # only counts when color_weight > 0
     use_adversarial: bool = True
     adversarial_loss: str = "hinge"  # "hinge" or "lsgan"
     augment: tuple[str, ...] = AUGMENT_KINDS  # differentiable augmentation for the discriminator
@@ -157,7 +159,13 @@ class TrainingConfig:
         for name in ("lr_g", "lr_d", "lr_norm"):
             if not 0 < getattr(self, name) < 1:
                 raise bad(f"{name} must be between 0 and 1")
-        for name in ("content_weight", "style_weight", "tv_weight", "adversarial_weight"):
+        for name in (
+            "content_weight",
+            "style_weight",
+            "tv_weight",
+            "color_weight",
+            "adversarial_weight",
+        ):
             if getattr(self, name) < 0:
                 raise bad(f"{name} must not be negative")
         if self.adversarial_loss not in ADVERSARIAL_KINDS:
@@ -170,8 +178,11 @@ class TrainingConfig:
                 raise bad(f"{layer!r} is not a VGG layer name such as relu3_1")
         if not self.style_layers and self.use_style:
             raise bad("style_layers must not be empty while the style loss is on")
-        if not (self.use_content or self.use_style or self.use_adversarial):
-            raise bad("at least one of the content, style and adversarial losses must be on")
+        colour = self.use_color and self.color_weight > 0
+        if not (self.use_content or self.use_style or colour or self.use_adversarial):
+            raise bad(
+                "at least one of the content, style, colour and adversarial losses must be on"
+            )
         return self
 
     @property

@@ -24,7 +24,7 @@ from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.data import resize, resize_long_side
 
-LOSS_TERMS = ("content", "style", "tv", "adversarial")
+LOSS_TERMS = ("content", "style", "color", "tv", "adversarial")
 _G_BETAS = (0.9, 0.999)
 _D_BETAS = (0.5, 0.999)
 
@@ -141,6 +141,12 @@ class TrainingStep:
             # Buffers (the spectral-norm u/v vectors) are synced from rank 0 at every forward.
             self.d_train = DDP(self.D, device_ids=ids)
         self.style_targets: dict[float, dict[str, torch.Tensor]] = {}
+        self.color_directions = losses.color_projections(seed=config.seed).to(device)
+        self.color_target: torch.Tensor | None = None
+
+    @property
+    def uses_color(self) -> bool:
+        return self.config.use_color and self.config.color_weight > 0
 
     def set_phase(self, step: int) -> None:
         """Train only the norm parameters before ``config.norm_only_steps``, then everything.
@@ -201,6 +207,9 @@ class TrainingStep:
                     total = total + other[scale][layer]
                 targets[scale][layer] = total / len(style_images)
         self.style_targets = targets
+        # The colour distribution of all the paintings' pixels together.
+        pixels = torch.cat([image.reshape(3, -1) for image in style_images], 1).to(self.device)
+        self.color_target = losses.sorted_colors(pixels, self.color_directions)
 
     # ---------------------------------------------------------------------------------------
     # losses
@@ -227,6 +236,10 @@ class TrainingStep:
             terms["style"] = multi_scale_style_loss(
                 self.extractor, out, feats, self.style_targets, self._autocast
             )
+        if self.uses_color:
+            if self.color_target is None:
+                raise RuntimeError("set_style_targets() must be called first")
+            terms["color"] = losses.color_loss(out, self.color_target, self.color_directions)
         if cfg.use_tv:
             terms["tv"] = losses.tv_loss(out)
         if cfg.use_adversarial:
@@ -241,6 +254,7 @@ class TrainingStep:
             "content": cfg.content_weight,
             "style": cfg.style_weight,
             "tv": cfg.tv_weight,
+            "color": cfg.color_weight,
             "adversarial": cfg.adversarial_weight,
         }
         return {name: value * weights[name] for name, value in terms.items()}
