@@ -964,6 +964,10 @@
             <translation>平滑权重：</translation>
         </message>
         <message>
+            <source>Palette weight:</source>
+            <translation>调色板权重：</translation>
+        </message>
+        <message>
             <source>Random seed:</source>
             <translation>随机种子：</translation>
         </message>

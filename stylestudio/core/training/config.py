@@ -44,8 +44,8 @@ class TrainingConfig:
     warm_start: bool = False  # without start_from: begin from the closest base-model painting
     content_weight: float = 1.0
     style_weight: float = 5.0
-    tv_weight: float = 10.0
-    color_weight: float = 0.0  # the painting's colour distribution (see losses.color_loss)
+    tv_weight: float = 1.0
+    color_weight: float = 10.0  # the painting's colour distribution (see losses.color_loss)
     adversarial_weight: float = 0.05
     use_content: bool = True
     use_style: bool = True

@@ -48,6 +48,7 @@ ADVANCED_FIELDS: tuple[tuple[str, float, float, int | None, float], ...] = (
     ("style_weight", 0, 1e9, 1, 1e4),
     ("adversarial_weight", 0, 1e9, 4, 0.01),
     ("tv_weight", 0, 1e9, 3, 0.1),
+    ("color_weight", 0, 1e9, 2, 1.0),
     ("seed", 0, 2**31 - 1, None, 1),
 )
 
@@ -61,7 +62,15 @@ def _latest_step(run_dir: Path | None, name: str) -> int | None:
 
 
 #: Settings that do not change the time per step (besides the number of steps).
-_COST_FREE = ("seed", "lr_g", "lr_d", "content_weight", "style_weight", "tv_weight")
+_COST_FREE = (
+    "seed",
+    "lr_g",
+    "lr_d",
+    "content_weight",
+    "style_weight",
+    "tv_weight",
+    "color_weight",
+)
 
 
 def _cost_key(config: TrainingConfig, inputs: EstimateInputs) -> str:
@@ -128,6 +137,7 @@ class SettingsPage(QWizardPage):
             "style_weight": self.tr("Style weight:"),
             "adversarial_weight": self.tr("Adversarial weight:"),
             "tv_weight": self.tr("Smoothness weight:"),
+            "color_weight": self.tr("Palette weight:"),
             "seed": self.tr("Random seed:"),
         }
         self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
