@@ -152,6 +152,16 @@ def test_every_gallery_style_records_its_painting_and_its_training():
         assert not missing, f"{manifest['id']}: training lacks {missing}"
         photos = training["content_images"]
         assert photos["count"] == len(photos["sha256"]) > 0
+        # A style fine-tuned further records each earlier stage and the steps of all of them.
+        stages, stage = [], training
+        while stage is not None:
+            stages.append(stage)
+            stage = stage.get("continued_from")
+        for earlier in stages[1:]:
+            missing = [k for k in REQUIRED_TRAINING if earlier.get(k) in (None, "")]
+            assert not missing, f"{manifest['id']}: an earlier stage lacks {missing}"
+        if len(stages) > 1:
+            assert training["total_steps"] == sum(int(s["steps"]) for s in stages)
 
 
 def test_gallery_paintings_match_the_shared_data():

@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="retrain styles already in --out")
+    parser.add_argument(
+        "--continue",
+        dest="continue_",
+        action="store_true",
+        help="fine-tune each style already in --out further (recorded as a second stage)",
+    )
     parser.add_argument("--thumbnail-photo", type=Path, default=DEFAULT_THUMBNAIL_PHOTO)
     args = parser.parse_args(argv)
     if args.data is None:
@@ -97,7 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         if only and style_id not in only:
             continue
         dest = args.out / style_id
-        if not args.force and _existing_settings(dest) == settings:
+        previous = _previous_training(dest) if args.continue_ else None
+        if args.continue_ and previous is None:
+            print(f"{style_id}: not in {args.out}; nothing to continue", flush=True)
+            continue
+        if previous is not None and _stage_settings(previous) == settings and not args.force:
+            print(f"{style_id}: already continued with these settings; kept", flush=True)
+            continue
+        style_settings = settings if previous is None else _continued_settings(settings, previous)
+        if not args.force and _existing_settings(dest) == style_settings:
             print(f"{style_id}: already trained with these settings; kept", flush=True)
             continue
         if deadline is not None and time.monotonic() > deadline:
@@ -108,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         library = StyleLibrary(user_dir=args.runs / "library", builtin_dir=args.base.parent / "_")
         done = _finished(library, name, config.to_dict())
         if done is not None:  # trained and saved before the gallery copy was written
-            _publish(done, style_id, painting, settings, command, args)
+            _publish(done, style_id, painting, style_settings, command, args, previous)
             library.delete(done.manifest.id)
             continue
         resume = (run_dir / "run.json").exists()
@@ -118,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             data / "content" / "train",
             name=name,
             description=f"Learned from {painting.title} by {painting.artist} ({painting.year}).",
-            start_from=None,
+            start_from=None if previous is None else dest,
             vgg_weights=data / "vgg" / "vgg19_features.safetensors",
             device=args.device,
             run_dir=run_dir,
@@ -145,9 +159,34 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{style_id}: stopped at the time limit; resume with the same command")
             return 0
         print(f"{style_id}: trained in {time.monotonic() - started:.0f} s", flush=True)
-        _publish(record, style_id, painting, settings, command, args)
+        _publish(record, style_id, painting, style_settings, command, args, previous)
         library.delete(record.manifest.id)
     return 0
+
+
+def _previous_training(folder: Path) -> dict[str, object] | None:
+    """The ``training`` record of the gallery style in ``folder`` (None: there is none)."""
+    try:
+        manifest = json.loads((folder / "style.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    training = manifest.get("training")
+    return training if isinstance(training, dict) and GALLERY_KEY in training else None
+
+
+def _stage_settings(training: dict[str, object]) -> dict[str, object] | None:
+    """The gallery settings of the last stage of ``training`` (without what it continued)."""
+    gallery = training.get(GALLERY_KEY, {})
+    found = gallery.get("settings") if isinstance(gallery, dict) else None
+    if not isinstance(found, dict):
+        return None
+    return {k: v for k, v in found.items() if k != "continues"}
+
+
+def _continued_settings(settings: dict[str, object], previous: dict[str, object]) -> dict:
+    """The gallery settings of a second stage: this stage's, and the stage it continues."""
+    earlier = previous.get(GALLERY_KEY, {})
+    return {**settings, "continues": earlier.get("settings") if isinstance(earlier, dict) else None}
 
 
 def _finished(library, name: str, settings: dict[str, object]):  # type: ignore[no-untyped-def]
@@ -161,8 +200,12 @@ def _finished(library, name: str, settings: dict[str, object]):  # type: ignore[
     return None
 
 
-def _publish(record, style_id, painting, settings, command, args) -> None:  # type: ignore[no-untyped-def]
-    """Copy the trained style into the gallery under its stable id, with its provenance."""
+def _publish(record, style_id, painting, settings, command, args, previous=None) -> None:  # type: ignore[no-untyped-def]
+    """Copy the trained style into the gallery under its stable id, with its provenance.
+
+    A continued style (``previous``: the training record of the stage it continued) keeps that
+    record under ``continued_from`` and its ``started_from`` (the base row the chain began at).
+    """
     import dataclasses
 
     import torch
@@ -188,6 +231,14 @@ def _publish(record, style_id, painting, settings, command, args) -> None:  # ty
         f"{platform.system()} {platform.machine()}, {torch.get_num_threads()} torch threads"
     )
     training["paintings"] = [painting.record()]
+    if previous is not None:
+        training["continued_from"] = {
+            k: v for k, v in previous.items() if k not in ("paintings", "content_images")
+        }
+        training["started_from"] = previous.get("started_from")
+        training["total_steps"] = int(previous.get("total_steps", previous.get("steps", 0))) + int(
+            training.get("steps", 0)
+        )
     gallery = dataclasses.replace(
         manifest,
         id=style_id,
