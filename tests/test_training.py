@@ -780,3 +780,48 @@ def test_training_uses_every_core_even_from_a_one_thread_worker(tmp_path):
     thread.join()
     assert seen and set(seen) == {cpu_cores()}
     assert after == [1]
+
+
+def test_several_paintings_are_matched_one_at_a_time_not_averaged():
+    """With two very different paintings, an output equal to one of them scores zero style loss
+    ("nearest"); matching their averaged Gram matrices would penalise it."""
+    cfg = tiny_config(use_content=False, use_tv=False, use_adversarial=False, color_weight=0.0)
+    a = data.to_tensor(stripes(seed=0))
+    b = data.to_tensor(np.ascontiguousarray(stripes(seed=5)[:, ::-1] * 0.3))
+    nearest = TrainingStep(cfg, tiny_features(cfg), CPU)
+    nearest.set_style_targets([a, b])
+    average = TrainingStep(cfg.replace(multi_painting="average"), tiny_features(cfg), CPU)
+    average.set_style_targets([a, b])
+    layer = cfg.style_layers[0]
+    assert nearest.style_targets[1.0][layer].shape[0] == 2  # one Gram matrix per painting
+    assert average.style_targets[1.0][layer].dim() == 2
+
+    from stylestudio.core.training.step import multi_scale_style_loss
+
+    def loss(step: TrainingStep, image: torch.Tensor) -> float:
+        batch = image.unsqueeze(0)
+        return float(
+            multi_scale_style_loss(step.extractor, batch, step.extractor(batch), step.style_targets)
+        )
+
+    # Scale 0.5 resizes the image, so compare at scale 1 only.
+    for step in (nearest, average):
+        step.style_targets = {1.0: step.style_targets[1.0]}
+    assert loss(nearest, a) < 1e-6 and loss(nearest, b) < 1e-6
+    assert loss(average, a) > 0.01 and loss(average, b) > 0.01
+    # With one painting both modes are the same loss.
+    single = TrainingStep(cfg, tiny_features(cfg), CPU)
+    single.set_style_targets([a])
+    single_avg = TrainingStep(cfg.replace(multi_painting="average"), tiny_features(cfg), CPU)
+    single_avg.set_style_targets([a])
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    assert float(
+        multi_scale_style_loss(single.extractor, x, single.extractor(x), single.style_targets)
+    ) == pytest.approx(
+        float(
+            multi_scale_style_loss(
+                single_avg.extractor, x, single_avg.extractor(x), single_avg.style_targets
+            )
+        ),
+        rel=1e-6,
+    )

@@ -14,6 +14,9 @@ from stylestudio.core.errors import TrainingError
 
 PRESET_NAMES = ("quick", "balanced", "best")
 ADVERSARIAL_KINDS = ("hinge", "lsgan")
+#: How several paintings become style targets: each output matches the one it is closest to
+#: ("nearest"), or all match their averaged Gram matrices ("average", which blurs them).
+MULTI_PAINTING_KINDS = ("nearest", "average")
 AUGMENT_KINDS = ("color", "translation", "cutout")
 _LAYER = re.compile(r"relu[1-5]_1")
 
@@ -35,6 +38,7 @@ class TrainingConfig:
     batch_size: int = 4
     style_size: int = 512  # long side the style images are scaled to (never enlarged)
     style_scales: tuple[float, ...] = (1.0, 0.5)  # Gram targets at these fractions of style_size
+    multi_painting: str = "nearest"  # several paintings: see MULTI_PAINTING_KINDS
     content_size: int = 640  # long side practice photos are scaled to before cropping
     min_crop_scale: float = 0.5  # crops cover crop_size / s pixels, s uniform in [this, 1]
     lr_g: float = 1e-3
@@ -168,6 +172,8 @@ class TrainingConfig:
         ):
             if getattr(self, name) < 0:
                 raise bad(f"{name} must not be negative")
+        if self.multi_painting not in MULTI_PAINTING_KINDS:
+            raise bad(f"multi_painting must be one of {', '.join(MULTI_PAINTING_KINDS)}")
         if self.adversarial_loss not in ADVERSARIAL_KINDS:
             raise bad(f"adversarial_loss must be one of {', '.join(ADVERSARIAL_KINDS)}")
         unknown = [a for a in self.augment if a not in AUGMENT_KINDS]

@@ -55,6 +55,23 @@ def style_loss(
     return total / len(targets)
 
 
+def gram_errors(
+    features: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor]
+) -> torch.Tensor:
+    """``(N, P)``: for each batch item and each of P paintings, the mean over layers of the
+    relative Gram error. ``targets`` holds ``(P, C, C)`` per layer (or ``(C, C)``: P = 1)."""
+    total = None
+    for layer, target in targets.items():
+        gram = gram_matrix(features[layer])  # (N, C, C)
+        each = target if target.dim() == 3 else target.unsqueeze(0)  # (P, C, C)
+        diff = (gram.unsqueeze(1) - each.unsqueeze(0)).pow(2).sum(dim=(2, 3))  # (N, P)
+        term = diff / each.pow(2).sum(dim=(1, 2)).clamp_min(_TINY)
+        total = term if total is None else total + term
+    if total is None:
+        raise ValueError("no style layers")
+    return total / len(targets)
+
+
 def color_projections(count: int = 32, seed: int = 0) -> torch.Tensor:
     """``(3, count)`` fixed unit directions in RGB: the first three are the axes."""
     generator = torch.Generator().manual_seed(seed)

@@ -65,7 +65,12 @@ def multi_scale_style_loss(
     targets: Mapping[float, Mapping[str, torch.Tensor]],
     autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
 ) -> torch.Tensor:
-    """Mean over scales of the style loss of ``out`` (whose features at scale 1 are ``feats``)."""
+    """Mean over scales of the style loss of ``out`` (whose features at scale 1 are ``feats``).
+
+    Targets of shape ``(P, C, C)`` hold one Gram matrix per painting: each generated image is
+    then scored against the painting it is closest to (the minimum over paintings), so several
+    paintings teach their own looks rather than the blur of their averaged statistics.
+    """
     total = None
     crop = out.shape[-1]
     for scale, layer_targets in targets.items():
@@ -75,11 +80,11 @@ def multi_scale_style_loss(
             side = max(16, round(crop * scale))
             with autocast():
                 scale_feats = extractor(resize(out, (side, side)))
-        term = losses.style_loss(scale_feats, layer_targets)
+        term = losses.gram_errors(scale_feats, layer_targets)  # (N, P)
         total = term if total is None else total + term
     if total is None:
         raise ValueError("no style scales")
-    return total / len(targets)
+    return (total / len(targets)).min(dim=1).values.mean()
 
 
 class TrainingStep:
@@ -187,7 +192,8 @@ class TrainingStep:
 
     @torch.no_grad()
     def set_style_targets(self, style_images: Sequence[torch.Tensor]) -> None:
-        """Mean Gram matrices of the style images at each of ``config.style_scales``.
+        """Gram matrices of the style images at each of ``config.style_scales``: one per
+        image (``multi_painting="nearest"``) or their mean (``"average"``).
 
         Scale ``s`` resizes the style images (already at ``style_size``) by ``s``; the generated
         crops are resized by the same ``s`` before their Gram matrices are compared, so each
@@ -202,10 +208,10 @@ class TrainingStep:
         for scale in cfg.style_scales:
             targets[scale] = {}
             for layer in cfg.style_layers:
-                total = per_image[0][scale][layer]
-                for other in per_image[1:]:
-                    total = total + other[scale][layer]
-                targets[scale][layer] = total / len(style_images)
+                each = torch.stack([grams[scale][layer] for grams in per_image])  # (P, C, C)
+                if cfg.multi_painting == "average":
+                    each = each.mean(dim=0)
+                targets[scale][layer] = each
         self.style_targets = targets
         # The colour distribution of all the paintings' pixels together.
         pixels = torch.cat([image.reshape(3, -1) for image in style_images], 1).to(self.device)
