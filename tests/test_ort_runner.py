@@ -123,7 +123,7 @@ def test_session_is_built_once_per_style_and_thread_count(tmp_path: Path) -> Non
         torch.set_num_threads(threads)
     slot = _slot(engine, first)
     assert slot.builds == (1 if threads == 1 else 2)
-    assert slot.sessions[1].threads == 1
+    assert slot.sessions[(ort_runner.OrtPrecision.FP32, 1)].threads == 1
 
 
 def test_prepare_style_builds_the_session_ahead(

@@ -24,6 +24,9 @@ class DataType(IntEnum):
     """``TensorProto.DataType`` values used here."""
 
     FLOAT = 1
+    UINT8 = 2
+    INT8 = 3
+    INT32 = 6
     INT64 = 7
 
 
@@ -34,7 +37,13 @@ class _AttrType(IntEnum):
     INTS = 7
 
 
-_NUMPY_TYPES = {np.dtype(np.float32): DataType.FLOAT, np.dtype(np.int64): DataType.INT64}
+_NUMPY_TYPES = {
+    np.dtype(np.float32): DataType.FLOAT,
+    np.dtype(np.uint8): DataType.UINT8,
+    np.dtype(np.int8): DataType.INT8,
+    np.dtype(np.int32): DataType.INT32,
+    np.dtype(np.int64): DataType.INT64,
+}
 
 
 def _varint(value: int) -> bytes:
@@ -116,21 +125,27 @@ def _tensor(name: str, array: np.ndarray) -> bytes:
 Dim = int | str
 
 
-def _value_info(name: str, elem: DataType, shape: tuple[Dim, ...]) -> bytes:
-    dims = b"".join(_bytes(1, _int(1, d) if isinstance(d, int) else _str(2, d)) for d in shape)
-    tensor_type = _int(1, elem) + _bytes(2, dims)
+def _value_info(name: str, elem: DataType, shape: tuple[Dim, ...] | None) -> bytes:
+    """A tensor's name and type; ``shape`` None leaves the shape (even the rank) unknown."""
+    tensor_type = _int(1, elem)
+    if shape is not None:
+        dims = b"".join(_bytes(1, _int(1, d) if isinstance(d, int) else _str(2, d)) for d in shape)
+        tensor_type += _bytes(2, dims)
     return _str(1, name) + _bytes(2, _bytes(1, tensor_type))
 
 
 @dataclass
 class Graph:
-    """Nodes in execution order, float32 / int64 initializers, one input and one output."""
+    """Nodes in execution order, initializers (float32, int64 and, for quantised graphs,
+    uint8 / int8 / int32), one float32 input and one float32 output (plus any extra ones)."""
 
     name: str
     input: tuple[str, tuple[Dim, ...]]
     output: tuple[str, tuple[Dim, ...]]
     nodes: list[Node] = field(default_factory=list)
     initializers: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Intermediate float32 tensors also returned (after the output), shape left open.
+    extra_outputs: list[str] = field(default_factory=list)
 
     def constant(self, name: str, array: np.ndarray) -> str:
         if name in self.initializers:
@@ -148,6 +163,9 @@ class Graph:
         data += b"".join(_bytes(5, _tensor(k, v)) for k, v in self.initializers.items())
         data += _bytes(11, _value_info(self.input[0], DataType.FLOAT, self.input[1]))
         data += _bytes(12, _value_info(self.output[0], DataType.FLOAT, self.output[1]))
+        data += b"".join(
+            _bytes(12, _value_info(n, DataType.FLOAT, None)) for n in self.extra_outputs
+        )
         return data
 
 

@@ -41,7 +41,14 @@ from stylestudio.core.engine.normstats import (
     norm_layer_count,
     refine_stats,
 )
-from stylestudio.core.engine.ort_runner import CpuRuntime, OrtBackend, OrtSlot, Runtime
+from stylestudio.core.engine.ort_runner import (
+    CpuRuntime,
+    OrtBackend,
+    OrtPrecision,
+    OrtSlot,
+    Runtime,
+    ort_precision,
+)
 from stylestudio.core.engine.staged import StagedGenerator, generator_parts
 from stylestudio.core.engine.tiling import (
     DEFAULT_FEATHER,
@@ -258,7 +265,7 @@ class Engine:
         self._models: OrderedDict[tuple[Any, ...], _CachedStyle] = OrderedDict()
         self._known: dict[str, tuple[tuple[Any, ...] | None, str]] = {}
         self.cpu_runtime = CpuRuntime(cpu_runtime)
-        self._ort = OrtBackend()
+        self._ort = OrtBackend(precision=ort_precision(self.cpu_runtime) or OrtPrecision.FP32)
 
     # -- models -----------------------------------------------------------------------------
 
@@ -337,8 +344,9 @@ class Engine:
         style = self._cached(style_location)
         if self._uses_ort(self.device, self.dtype):
             threads = torch.get_num_threads()
-            if style.ort.network(self._ort, style.module, threads) is not None:
-                return Runtime.ONNXRUNTIME
+            network = style.ort.network(self._ort, style.module, threads)
+            if network is not None:
+                return network.runtime
         return Runtime.TORCH
 
     def _cached(self, style_location: StyleSource) -> _CachedStyle:
@@ -347,7 +355,7 @@ class Engine:
         return self._cached_style(style_location)
 
     def _uses_ort(self, device: torch.device, dtype: torch.dtype | None) -> bool:
-        return self.cpu_runtime is CpuRuntime.AUTO and device.type == "cpu" and dtype is None
+        return self.cpu_runtime is not CpuRuntime.TORCH and device.type == "cpu" and dtype is None
 
     def clear_cache(self) -> None:
         self._models.clear()
@@ -369,7 +377,7 @@ class Engine:
         reporter = _Progress(progress, cancel)
         reporter.report(0.0, "Loading style")
         style = self._cached(style_location)
-        ort = style.ort if self.cpu_runtime is CpuRuntime.AUTO else None
+        ort = style.ort if self.cpu_runtime is not CpuRuntime.TORCH else None
         return self._run_network(image, style.module, options, progress, cancel, ort)
 
     def run_network(
@@ -567,7 +575,7 @@ class Engine:
                 if ort is not None and self._uses_ort(device, dtype):
                     out = ort.run(self._ort, model, xp, notes)
                     if out is not None:
-                        return out, 1, Runtime.ONNXRUNTIME
+                        return out[0], 1, out[1]
                 return run(xp), 1, Runtime.TORCH
             n = len(plan)
             layers = norm_layer_count(model) if self.tiling.norm_mode == "global" else 0
