@@ -12,6 +12,7 @@ import torch
 
 from stylestudio.core.library import StyleLibrary
 from stylestudio.core.training import events
+from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.eta import EtaMeter, Extra
 from stylestudio.core.training.schedule import RunSchedule
 from stylestudio.core.training.trainer import Trainer
@@ -34,8 +35,16 @@ def test_schedule_counts_what_the_steps_do():
                 later = range(done + 1, steps + 1)
                 assert schedule.previews_after(done) == sum(map(schedule.previews_at, later))
                 assert schedule.checkpoints_after(done) == sum(map(schedule.checkpoints_at, later))
+    for steps in (20, 25, 26, 99, 100, 250):  # runs that preview rarely get an early one
+        for every in (24, 25, 26, 50, 100):
+            schedule = RunSchedule(steps, every, 200)
+            for done in range(steps + 1):
+                later = range(done + 1, steps + 1)
+                assert schedule.previews_after(done) == sum(map(schedule.previews_at, later))
     schedule = RunSchedule(10, 4, 3)
     assert [s for s in range(1, 11) if schedule.previews_at(s)] == [4, 8, 10]
+    best = RunSchedule.of(TrainingConfig.preset("best", steps=300))
+    assert [s for s in range(1, 301) if best.previews_at(s)] == [25, 100, 200, 300]
     assert [s for s in range(1, 11) if schedule.checkpoints_at(s)] == [3, 6, 9]
 
 
@@ -109,7 +118,8 @@ def test_estimate_adds_setup_previews_checkpoints_and_saving(tmp_path):
         (100 * estimate.norm_step_s + 900 * estimate.full_step_s) / 1000
     )
     steps_s = 1000 * estimate.seconds_per_step
-    extras = 10 * estimate.preview_s + 3 * estimate.checkpoint_s + estimate.finish_s
+    # 10 regular previews and the early one at step 25 (see schedule.EARLY_PREVIEW_STEP).
+    extras = 11 * estimate.preview_s + 3 * estimate.checkpoint_s + estimate.finish_s
     assert estimate.total_s == pytest.approx(estimate.setup_s + steps_s + extras)
     # Another step count with the same costs (what the wizard's steps field changes).
     longer = cfg.replace(steps=2000)
@@ -120,7 +130,7 @@ def test_estimate_adds_setup_previews_checkpoints_and_saving(tmp_path):
         + 3 * estimate.checkpoint_s
     )
     assert estimate.until_first_preview(cfg) == pytest.approx(
-        estimate.setup_s + 100 * estimate.norm_step_s
+        estimate.setup_s + 25 * estimate.norm_step_s
     )
     assert not list(Path(tmp_path / "styles").glob("*")), "the estimate saved nothing"
 

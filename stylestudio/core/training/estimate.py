@@ -71,7 +71,8 @@ class Estimate:
 
     def until_first_preview(self, config: TrainingConfig) -> float:
         """Seconds from Start until the first live preview is shown."""
-        first = min(config.preview_every, config.steps)
+        schedule = RunSchedule.of(config)
+        first = next(s for s in range(1, config.steps + 1) if schedule.previews_at(s))
         norm = min(config.norm_only_steps, first)
         return self.setup_s + norm * self.norm_step_s + (first - norm) * self.full_step_s
 
