@@ -66,6 +66,16 @@ def test_paths_include_the_gan_ablation() -> None:
     assert with_gan.replace(use_adversarial=False) == without
 
 
+def test_paths_include_the_losses_before_the_palette_loss_and_suffixes_combine() -> None:
+    quick = ttq.training_path("quick")
+    old = ttq.training_path("quick-no-palette")
+    assert quick.color_weight > 0 and old.color_weight == 0 and old.tv_weight == 10.0
+    assert quick.replace(color_weight=0.0, tv_weight=10.0) == old
+    both = ttq.training_path("quick-no-palette-no-gan")
+    assert both == old.replace(use_adversarial=False)
+    assert ttq.training_path("quick-no-gan-no-palette") == both
+
+
 def test_every_snapshot_and_the_baselines_are_measured_in_one_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

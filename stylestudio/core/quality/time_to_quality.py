@@ -50,15 +50,28 @@ LEGACY_QUICK = {
 
 
 NO_GAN_SUFFIX = "-no-gan"
+#: The losses before the palette loss: no palette term, smoothness weight 10.
+NO_PALETTE_SUFFIX = "-no-palette"
+_SUFFIXES: dict[str, dict[str, object]] = {
+    NO_GAN_SUFFIX: {"use_adversarial": False},
+    NO_PALETTE_SUFFIX: {"color_weight": 0.0, "tv_weight": 10.0},
+}
 
 
 def training_path(name: str) -> TrainingConfig:
-    """A preset name or ``legacy-quick`` (see ``LEGACY_QUICK``); ``…-no-gan``: the same with the
-    adversarial term off (the GAN ablation: same steps, same seed)."""
-    base = name.removesuffix(NO_GAN_SUFFIX)
+    """A preset name or ``legacy-quick`` (see ``LEGACY_QUICK``), then any of the suffixes:
+    ``-no-gan`` (the adversarial term off: the GAN ablation, same steps and seed) and
+    ``-no-palette`` (the losses before the palette loss)."""
+    base = name
     overrides: dict[str, object] = {}
-    if name.endswith(NO_GAN_SUFFIX):
-        overrides["use_adversarial"] = False
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix, changes in _SUFFIXES.items():
+            if base.endswith(suffix):
+                base = base.removesuffix(suffix)
+                overrides.update(changes)
+                stripped = True
     if base == "legacy-quick":
         return TrainingConfig.preset("quick", **{**LEGACY_QUICK, **overrides})
     return TrainingConfig.preset(base, **overrides)
