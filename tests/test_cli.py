@@ -82,6 +82,23 @@ def test_stylize_strength_zero_returns_the_photo(builtin_dir, tmp_path):
     assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(src)))
 
 
+def test_stylize_cpu_runtimes_agree(builtin_dir, tmp_path):
+    """``--cpu-runtime`` reaches the engine: float32 ONNX Runtime and PyTorch give the same picture,
+    int8 a close one."""
+    src = _photo(tmp_path / "p.png", size=(64, 48))
+    outputs = {}
+    for runtime in ("torch", "fp32", "int8"):
+        out = tmp_path / f"{runtime}.png"
+        args = ["stylize", str(src), "-o", str(out), "--tile", "0", "--device", "cpu"]
+        assert main([*args, "--cpu-runtime", runtime]) == 0
+        outputs[runtime] = np.asarray(Image.open(out), dtype=np.float64)
+    assert np.abs(outputs["fp32"] - outputs["torch"]).max() <= 1
+    mse = np.mean((outputs["int8"] - outputs["fp32"]) ** 2)
+    assert mse < 255**2 * 10 ** (-25 / 10)  # PSNR above 25 dB on a tiny random style
+    with pytest.raises(SystemExit):
+        main(["stylize", str(src), "--cpu-runtime", "fast"])
+
+
 def test_stylize_missing_input_and_bad_option(builtin_dir, tmp_path, capsys):
     assert main(["stylize", str(tmp_path / "nope.jpg")]) == 1
     assert "no such file" in capsys.readouterr().err
