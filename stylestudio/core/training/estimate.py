@@ -122,117 +122,95 @@ def estimate_duration(
     ``library`` and ``vgg_weights`` are the run's (as ``TrainingRun`` takes them); without a
     library the user's is assumed, without images see ``setup_cost.prepare``.
     """
-    from stylestudio.core.engine.device import select_device
+    from stylestudio.core.engine.device import describe_device, select_device
 
     dev = device if isinstance(device, torch.device) else select_device(device)
     with training_threads(dev):  # the threads the run itself will use
-        return _measure(
+
+        def sync() -> None:
+            if dev.type == "cuda":
+                torch.cuda.synchronize(dev)
+            elif dev.type == "mps":
+                torch.mps.synchronize()
+
+        if library is None and config.warm_start:
+            from stylestudio.core.library import StyleLibrary
+
+            library = StyleLibrary()
+        prepared = prepare(
             config,
-            dev,
-            bench_steps=bench_steps,
-            feature_extractor=feature_extractor,
-            generator_config=generator_config,
             style_images=style_images,
             content=content,
             library=library,
+            feature_extractor=feature_extractor,
             vgg_weights=vgg_weights,
         )
+        gen_config = generator_config or prepared.generator_config
+        step, build_s = _timed(
+            lambda: TrainingStep(config, prepared.extractor, dev, generator_config=gen_config), sync
+        )
+        _, targets_s = _timed(lambda: step.set_style_targets(prepared.styles), sync)
 
+        content_sampler = data.CropSampler(
+            prepared.contents, config.crop_size, config.min_crop_scale
+        )
+        real_sampler = data.CropSampler(
+            prepared.styles, config.crop_size, min(config.style_scales), max(config.style_scales)
+        )
+        gen = torch.Generator().manual_seed(config.seed)
 
-def _measure(
-    config: TrainingConfig,
-    dev: torch.device,
-    *,
-    bench_steps: int,
-    feature_extractor: nn.Module | None,
-    generator_config: GeneratorConfig | None,
-    style_images: Sequence[data.ImageInput] | data.ImageInput | None,
-    content: Sequence[data.ImageInput] | data.ImageInput | None,
-    library: StyleLibrary | None,
-    vgg_weights: Path | None,
-) -> Estimate:
-    from stylestudio.core.engine.device import describe_device
+        def one_step() -> None:  # what one turn of the Trainer's loop does
+            step.step(
+                content_sampler.sample(config.batch_size, gen),
+                real_sampler.sample(config.batch_size, gen),
+                gen,
+            )
 
-    def sync() -> None:
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        elif dev.type == "mps":
-            torch.mps.synchronize()
+        def phase(phase_step: int, warm_up: bool, count: int) -> float:
+            """Seconds per step of the phase ``phase_step`` is in, the mean of ``count`` steps."""
+            step.set_phase(phase_step)
+            if warm_up:  # allocator, lazy init, optimiser state, cuDNN autotuning
+                one_step()
+                sync()
+            _, timed = _timed(lambda: [one_step() for _ in range(count)], sync)
+            return timed / count
 
-    if library is None and config.warm_start:
-        from stylestudio.core.library import StyleLibrary
-
-        library = StyleLibrary()
-    prepared = prepare(
-        config,
-        style_images=style_images,
-        content=content,
-        library=library,
-        feature_extractor=feature_extractor,
-        vgg_weights=vgg_weights,
-    )
-    gen_config = generator_config or prepared.generator_config
-    step, build_s = _timed(
-        lambda: TrainingStep(config, prepared.extractor, dev, generator_config=gen_config), sync
-    )
-    _, targets_s = _timed(lambda: step.set_style_targets(prepared.styles), sync)
-
-    content_sampler = data.CropSampler(prepared.contents, config.crop_size, config.min_crop_scale)
-    real_sampler = data.CropSampler(
-        prepared.styles, config.crop_size, min(config.style_scales), max(config.style_scales)
-    )
-    gen = torch.Generator().manual_seed(config.seed)
-
-    def one_step() -> None:  # what one turn of the Trainer's loop does
-        step.step(
-            content_sampler.sample(config.batch_size, gen),
-            real_sampler.sample(config.batch_size, gen),
-            gen,
+        count = max(1, bench_steps)
+        norm_steps = min(config.norm_only_steps, config.steps)
+        full_steps = config.steps - norm_steps
+        per_norm = phase(0, True, count) if norm_steps else 0.0
+        # After the norm-only phase the process is warm (its first full step costs as much as the
+        # others): the step that would warm up is timed too, one more sample of a noisy machine.
+        per_full = (
+            phase(config.steps, not norm_steps, count + bool(norm_steps)) if full_steps else 0.0
         )
 
-    def phase(phase_step: int, warm_up: bool, count: int) -> float:
-        """Seconds per step of the phase ``phase_step`` is in, the mean of ``count`` steps."""
-        step.set_phase(phase_step)
-        if warm_up:  # allocator, lazy init, optimiser state, cuDNN autotuning
-            one_step()
-            sync()
-        _, timed = _timed(lambda: [one_step() for _ in range(count)], sync)
-        return timed / count
+        sources = [data.SourceImage("", "", (0, 0), c) for c in prepared.contents]
+        samples = data.preview_samples(sources, config.preview_size)
 
-    count = max(1, bench_steps)
-    norm_steps = min(config.norm_only_steps, config.steps)
-    full_steps = config.steps - norm_steps
-    per_norm = phase(0, True, count) if norm_steps else 0.0
-    # After the norm-only phase the process is warm (its first full step costs as much as the
-    # others): the step that would warm up is timed too, one more sample of a noisy machine.
-    per_full = phase(config.steps, not norm_steps, count + bool(norm_steps)) if full_steps else 0.0
+        def preview() -> None:  # as Trainer._preview_pairs
+            after = step.stylize(samples)
+            _ = [(data.to_array(b), data.to_array(a)) for b, a in zip(samples, after, strict=True)]
 
-    sources = [data.SourceImage("", "", (0, 0), c) for c in prepared.contents]
-    samples = data.preview_samples(sources, config.preview_size)
+        preview()  # warm-up: the first run of the generator at the preview size
+        _, preview_s = _timed(preview, sync)
+        checkpoint_s = _time_checkpoint(step)
+        finish_s = _time_saving(step, sources, library, sync)
 
-    def preview() -> None:  # as Trainer._preview_pairs
-        after = step.stylize(samples)
-        _ = [(data.to_array(b), data.to_array(a)) for b, a in zip(samples, after, strict=True)]
-
-    preview()  # warm-up: the first run of the generator at the preview size
-    _, preview_s = _timed(preview, sync)
-    checkpoint_s = _time_checkpoint(step)
-    finish_s = _time_saving(step, sources, library, sync)
-
-    estimate = Estimate(
-        seconds_per_step=(per_norm * norm_steps + per_full * full_steps) / config.steps,
-        total_s=0.0,
-        steps=config.steps,
-        device=describe_device(dev),
-        norm_step_s=per_norm,
-        full_step_s=per_full,
-        setup_s=prepared.cost.total_s + build_s + targets_s,
-        preview_s=preview_s,
-        checkpoint_s=checkpoint_s,
-        finish_s=finish_s,
-        setup=prepared.cost,
-    )
-    return _with_total(estimate, config)
+        estimate = Estimate(
+            seconds_per_step=(per_norm * norm_steps + per_full * full_steps) / config.steps,
+            total_s=0.0,
+            steps=config.steps,
+            device=describe_device(dev),
+            norm_step_s=per_norm,
+            full_step_s=per_full,
+            setup_s=prepared.cost.total_s + build_s + targets_s,
+            preview_s=preview_s,
+            checkpoint_s=checkpoint_s,
+            finish_s=finish_s,
+            setup=prepared.cost,
+        )
+        return _with_total(estimate, config)
 
 
 def _with_total(estimate: Estimate, config: TrainingConfig) -> Estimate:
