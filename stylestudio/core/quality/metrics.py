@@ -47,7 +47,7 @@ import torch
 from torch import nn
 
 from stylestudio.core.quality.images import as_float_image, to_tensor
-from stylestudio.core.training.losses import gram_matrix
+from stylestudio.core.training.losses import gram_matrix, quantiles
 
 if TYPE_CHECKING:
     from stylestudio.core.quality.magenta import MagentaModels
@@ -147,23 +147,10 @@ def sorted_projections(feature: torch.Tensor, directions: torch.Tensor) -> torch
     return torch.sort(directions.to(flat.device).T @ flat, dim=1).values
 
 
-def _quantiles(values: torch.Tensor, count: int) -> torch.Tensor:
-    """Sorted ``(K, N)`` → ``(K, count)`` values at probabilities (i + ½)/count (linear)."""
-    n = values.shape[1]
-    if n == count:
-        return values
-    position = (torch.arange(count, device=values.device) + 0.5) * (n / count) - 0.5
-    position = position.clamp(0, n - 1)
-    low = position.floor().long()
-    high = position.ceil().long()
-    weight = (position - low).to(values.dtype)
-    return values[:, low] * (1 - weight) + values[:, high] * weight
-
-
 def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, max_quantiles: int = 4096) -> torch.Tensor:
     """SW₂ between two sets of sorted projections ``(K, Na)`` and ``(K, Nb)``."""
     count = min(max(a.shape[1], b.shape[1]), max_quantiles)
-    diff = _quantiles(a, count) - _quantiles(b, count)
+    diff = quantiles(a, count) - quantiles(b, count)
     return diff.pow(2).mean().sqrt()
 
 

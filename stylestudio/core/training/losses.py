@@ -81,23 +81,27 @@ def color_projections(count: int = 32, seed: int = 0) -> torch.Tensor:
     return directions / directions.norm(dim=0, keepdim=True)
 
 
-def sorted_colors(
-    pixels: torch.Tensor, directions: torch.Tensor, quantiles: int = 1024
-) -> torch.Tensor:
-    """``(N, 3, H, W)`` (or ``(3, H, W)``) → ``(K, quantiles)``: the colour distribution of all
-    its pixels, projected on each direction, at evenly spaced quantiles."""
-    flat = (
-        pixels.float().transpose(0, 1).reshape(3, -1)
-        if pixels.dim() == 4
-        else (pixels.float().reshape(3, -1))
-    )
-    values = torch.sort(directions.to(flat.device).T @ flat, dim=1).values
+def quantiles(values: torch.Tensor, count: int) -> torch.Tensor:
+    """Sorted ``(K, N)`` → ``(K, count)`` values at probabilities (i + ½)/count (linear)."""
     n = values.shape[1]
-    position = (torch.arange(quantiles, device=flat.device) + 0.5) * (n / quantiles) - 0.5
+    if n == count:
+        return values
+    position = (torch.arange(count, device=values.device) + 0.5) * (n / count) - 0.5
     position = position.clamp(0, n - 1)
-    low, high = position.floor().long(), position.ceil().long()
-    weight = position - low
+    low = position.floor().long()
+    high = position.ceil().long()
+    weight = (position - low).to(values.dtype)
     return values[:, low] * (1 - weight) + values[:, high] * weight
+
+
+def sorted_colors(
+    pixels: torch.Tensor, directions: torch.Tensor, count: int = 1024
+) -> torch.Tensor:
+    """``(N, 3, H, W)`` (or ``(3, H, W)``) → ``(K, count)``: the colour distribution of all
+    its pixels, projected on each direction, at evenly spaced quantiles."""
+    flat = pixels.float().transpose(0, 1) if pixels.dim() == 4 else pixels.float()
+    flat = flat.reshape(3, -1)
+    return quantiles(torch.sort(directions.to(flat.device).T @ flat, dim=1).values, count)
 
 
 def color_loss(
