@@ -36,13 +36,21 @@ def _settings_key(preset: str, overrides: dict[str, object]) -> dict[str, object
     return {"preset": preset, "overrides": dict(sorted(overrides.items()))}
 
 
-def _existing_settings(folder: Path) -> dict[str, object] | None:
+def _gallery_training(folder: Path) -> dict[str, object] | None:
+    """The ``training`` record of the gallery style in ``folder`` (None: there is none)."""
     try:
         manifest = json.loads((folder / "style.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    value = manifest.get("training", {}).get(GALLERY_KEY, {}).get("settings")
-    return value if isinstance(value, dict) else None
+    training = manifest.get("training")
+    return training if isinstance(training, dict) and GALLERY_KEY in training else None
+
+
+def _settings_of(training: dict[str, object]) -> dict[str, object] | None:
+    """The gallery settings a style was trained with (its last stage's, with what it continues)."""
+    gallery = training.get(GALLERY_KEY)
+    found = gallery.get("settings") if isinstance(gallery, dict) else None
+    return found if isinstance(found, dict) else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,17 +111,24 @@ def main(argv: list[str] | None = None) -> int:
         if only and style_id not in only:
             continue
         dest = args.out / style_id
-        previous = _previous_training(dest) if args.continue_ else None
-        if args.continue_ and previous is None:
-            print(f"{style_id}: not in {args.out}; nothing to continue", flush=True)
-            continue
-        if previous is not None and _stage_settings(previous) == settings and not args.force:
-            print(f"{style_id}: already continued with these settings; kept", flush=True)
-            continue
-        style_settings = settings if previous is None else _continued_settings(settings, previous)
-        if not args.force and _existing_settings(dest) == style_settings:
-            print(f"{style_id}: already trained with these settings; kept", flush=True)
-            continue
+        existing = _gallery_training(dest)
+        existing_settings = None if existing is None else _settings_of(existing)
+        previous = existing if args.continue_ else None
+        if args.continue_:
+            if existing is None:
+                print(f"{style_id}: not in {args.out}; nothing to continue", flush=True)
+                continue
+            # A second stage records this stage's settings and those of the stage it continues.
+            style_settings = {**settings, "continues": existing_settings}
+            last_stage = {k: v for k, v in (existing_settings or {}).items() if k != "continues"}
+            if last_stage == settings and not args.force:
+                print(f"{style_id}: already continued with these settings; kept", flush=True)
+                continue
+        else:
+            style_settings = settings
+            if existing_settings == settings and not args.force:
+                print(f"{style_id}: already trained with these settings; kept", flush=True)
+                continue
         if deadline is not None and time.monotonic() > deadline:
             print("time limit reached", flush=True)
             return 0
@@ -162,31 +177,6 @@ def main(argv: list[str] | None = None) -> int:
         _publish(record, style_id, painting, style_settings, command, args, previous)
         library.delete(record.manifest.id)
     return 0
-
-
-def _previous_training(folder: Path) -> dict[str, object] | None:
-    """The ``training`` record of the gallery style in ``folder`` (None: there is none)."""
-    try:
-        manifest = json.loads((folder / "style.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    training = manifest.get("training")
-    return training if isinstance(training, dict) and GALLERY_KEY in training else None
-
-
-def _stage_settings(training: dict[str, object]) -> dict[str, object] | None:
-    """The gallery settings of the last stage of ``training`` (without what it continued)."""
-    gallery = training.get(GALLERY_KEY, {})
-    found = gallery.get("settings") if isinstance(gallery, dict) else None
-    if not isinstance(found, dict):
-        return None
-    return {k: v for k, v in found.items() if k != "continues"}
-
-
-def _continued_settings(settings: dict[str, object], previous: dict[str, object]) -> dict:
-    """The gallery settings of a second stage: this stage's, and the stage it continues."""
-    earlier = previous.get(GALLERY_KEY, {})
-    return {**settings, "continues": earlier.get("settings") if isinstance(earlier, dict) else None}
 
 
 def _finished(library, name: str, settings: dict[str, object]):  # type: ignore[no-untyped-def]
