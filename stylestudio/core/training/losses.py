@@ -41,18 +41,9 @@ def content_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def style_loss(
     features: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor]
 ) -> torch.Tensor:
-    """Mean over layers of the relative Gram error ``‖G(x) − G(s)‖² / ‖G(s)‖²``.
-
-    ``targets`` holds one ``(C, C)`` Gram matrix per layer (or ``(N, C, C)``: one per image).
-    """
-    total = None
-    for layer, target in targets.items():
-        gram = gram_matrix(features[layer])
-        term = relative_error(gram, target.expand_as(gram))
-        total = term if total is None else total + term
-    if total is None:
-        raise ValueError("no style layers")
-    return total / len(targets)
+    """Mean over layers of the relative Gram error ``‖G(x) − G(s)‖² / ‖G(s)‖²``, averaged over
+    the batch; ``targets`` holds one ``(C, C)`` Gram matrix per layer (see ``gram_errors``)."""
+    return gram_errors(features, targets).mean()
 
 
 def gram_errors(
