@@ -275,7 +275,7 @@ def test_a_few_steps_reduce_the_style_loss():
 
 @pytest.mark.parametrize("term", LOSS_TERMS)
 def test_each_loss_term_sends_gradient_to_the_generator(term):
-    cfg = tiny_config(color_weight=1.0)
+    cfg = tiny_config(color_weight=1.0, swd_weight=1.0)
     step = make_step(cfg)
     content = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     _, terms = step.generator_losses(content, torch.Generator().manual_seed(0))
@@ -322,6 +322,63 @@ def test_colour_loss_measures_the_palette_not_the_layout():
     assert halfway.grad is not None and float(halfway.grad.abs().sum()) > 0
 
 
+def test_feature_distribution_loss_sees_what_a_gram_matrix_misses():
+    """The distribution of feature vectors, not where they sit; and an even texture with the
+    painting's per-channel second moments (a Gram matrix's diagonal) is still far from it."""
+    generator = torch.Generator().manual_seed(0)
+    layers = ("a", "b")
+    painting = {
+        "a": torch.rand(1, 8, 16, 16, generator=generator) * 2,
+        "b": torch.rand(1, 16, 8, 8, generator=generator),
+    }
+    directions = {k: losses.feature_projections(v.shape[1]) for k, v in painting.items()}
+    targets = {k: losses.sorted_projections(v, directions[k]) for k, v in painting.items()}
+    assert float(losses.swd_loss(painting, targets, directions)) < 1e-10
+    # Where each feature vector sits does not matter, only which vectors there are.
+    shuffled = {k: v.flatten(2)[..., torch.randperm(v[0, 0].numel())].reshape(v.shape)
+                for k, v in painting.items()}  # fmt: skip
+    assert float(losses.swd_loss(shuffled, targets, directions)) < 1e-10
+    # A batch of two crops is one distribution: each crop half of the painting's samples.
+    halves = {k: v.flatten(2).reshape(v.shape[0], v.shape[1], 2, -1).transpose(0, 2)
+              .reshape(2, v.shape[1], -1, 1) for k, v in painting.items()}  # fmt: skip
+    assert float(losses.swd_loss(halves, targets, directions)) < 1e-10
+    # Every value replaced by its channel's root mean square: same second moments, no spread.
+    evened = {}
+    for layer in layers:
+        flat = painting[layer].flatten(2)
+        rms = flat.pow(2).mean(dim=2, keepdim=True).sqrt()
+        even = rms.expand_as(flat).reshape(painting[layer].shape)
+        assert torch.allclose(
+            losses.gram_matrix(even).diagonal(dim1=1, dim2=2),
+            losses.gram_matrix(painting[layer]).diagonal(dim1=1, dim2=2),
+        )
+        evened[layer] = even.clone().requires_grad_(True)
+    loss = losses.swd_loss(evened, targets, directions)
+    assert loss.item() > 0.5
+    loss.backward()
+    assert all(float(v.grad.abs().sum()) > 0 for v in evened.values())
+    assert set(losses.feature_projections(8).shape) == {8}
+    assert torch.allclose(losses.feature_projections(8).norm(dim=0), torch.ones(8))
+
+
+def test_a_few_feature_distribution_steps_bring_it_closer():
+    cfg = tiny_config(
+        use_content=False, use_style=False, use_tv=False, use_adversarial=False, lr_g=1e-2,
+        color_weight=0.0, swd_weight=1.0,
+    )  # fmt: skip
+    step = make_step(cfg)
+    content = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+
+    def swd_now() -> float:
+        with torch.no_grad():
+            return float(step.generator_losses(content, torch.Generator())[1]["swd"])
+
+    before = swd_now()
+    for _ in range(12):
+        step.step(content, content, torch.Generator().manual_seed(0))
+    assert swd_now() < 0.7 * before
+
+
 def test_a_few_colour_steps_bring_the_palette_closer():
     cfg = tiny_config(
         use_content=False, use_style=False, use_tv=False, use_adversarial=False, lr_g=1e-2,
@@ -342,7 +399,7 @@ def test_a_few_colour_steps_bring_the_palette_closer():
 
 def test_mixed_precision_plumbing(monkeypatch):
     """CPU bfloat16 autocast stands in for CUDA float16: no dtype clashes between networks."""
-    cfg = tiny_config(style_scales=(1.0, 0.5), color_weight=1.0)
+    cfg = tiny_config(style_scales=(1.0, 0.5), color_weight=1.0, swd_weight=1.0)
     step = make_step(cfg)
     monkeypatch.setattr(
         step, "_autocast", lambda: torch.autocast(device_type="cpu", dtype=torch.bfloat16)

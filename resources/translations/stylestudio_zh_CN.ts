@@ -968,6 +968,10 @@
             <translation>调色板权重：</translation>
         </message>
         <message>
+            <source>Texture-distribution weight:</source>
+            <translation>纹理分布权重：</translation>
+        </message>
+        <message>
             <source>Random seed:</source>
             <translation>随机种子：</translation>
         </message>

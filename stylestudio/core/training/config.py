@@ -50,11 +50,13 @@ class TrainingConfig:
     style_weight: float = 5.0
     tv_weight: float = 1.0
     color_weight: float = 10.0  # the painting's colour distribution (see losses.color_loss)
+    swd_weight: float = 0.0  # its VGG feature distributions (see losses.swd_loss)
     adversarial_weight: float = 0.05
     use_content: bool = True
     use_style: bool = True
     use_tv: bool = True
     use_color: bool = True  # only counts when color_weight > 0
+    use_swd: bool = True  # only counts when swd_weight > 0
     use_adversarial: bool = True
     adversarial_loss: str = "hinge"  # "hinge" or "lsgan"
     augment: tuple[str, ...] = AUGMENT_KINDS  # differentiable augmentation for the discriminator
@@ -168,6 +170,7 @@ class TrainingConfig:
             "style_weight",
             "tv_weight",
             "color_weight",
+            "swd_weight",
             "adversarial_weight",
         ):
             if getattr(self, name) < 0:
@@ -185,9 +188,11 @@ class TrainingConfig:
         if not self.style_layers and self.use_style:
             raise bad("style_layers must not be empty while the style loss is on")
         colour = self.use_color and self.color_weight > 0
-        if not (self.use_content or self.use_style or colour or self.use_adversarial):
+        swd = self.use_swd and self.swd_weight > 0
+        if not (self.use_content or self.use_style or colour or swd or self.use_adversarial):
             raise bad(
-                "at least one of the content, style, colour and adversarial losses must be on"
+                "at least one of the content, style, colour, feature-distribution and "
+                "adversarial losses must be on"
             )
         return self
 

@@ -1,5 +1,5 @@
-"""Loss terms: VGG content, multi-layer Gram style, colour distribution, total variation,
-adversarial (hinge / LSGAN).
+"""Loss terms: VGG content, multi-layer Gram style, colour distribution, VGG feature
+distribution (sliced Wasserstein), total variation, adversarial (hinge / LSGAN).
 
 The content and style terms are *relative* errors: each is divided by the squared norm of its
 target. Scaling every feature map by a constant (VGG weights that output activations / 255, or
@@ -85,14 +85,31 @@ def quantiles(values: torch.Tensor, count: int) -> torch.Tensor:
     return values[:, low] * (1 - weight) + values[:, high] * weight
 
 
+def sorted_projections(
+    values: torch.Tensor, directions: torch.Tensor, count: int | None = None
+) -> torch.Tensor:
+    """``(N, C, H, W)`` (or ``(C, H, W)``) → ``(K, count)``: the distribution of all its
+    C-dimensional samples (pixels, or feature vectors), projected on each of the K columns of
+    ``directions`` ``(C, K)``, sorted, and at ``count`` evenly spaced quantiles (all: None)."""
+    channels = directions.shape[0]
+    flat = values.float().transpose(0, 1) if values.dim() == 4 else values.float()
+    flat = flat.reshape(channels, -1)
+    ordered = torch.sort(directions.to(flat.device).T @ flat, dim=1).values
+    return ordered if count is None else quantiles(ordered, count)
+
+
 def sorted_colors(
     pixels: torch.Tensor, directions: torch.Tensor, count: int = 1024
 ) -> torch.Tensor:
     """``(N, 3, H, W)`` (or ``(3, H, W)``) → ``(K, count)``: the colour distribution of all
     its pixels, projected on each direction, at evenly spaced quantiles."""
-    flat = pixels.float().transpose(0, 1) if pixels.dim() == 4 else pixels.float()
-    flat = flat.reshape(3, -1)
-    return quantiles(torch.sort(directions.to(flat.device).T @ flat, dim=1).values, count)
+    return sorted_projections(pixels, directions, count)
+
+
+def _relative_sliced_distance(ours: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared gap between sorted projections ``(K, n)``, over the target's variance."""
+    spread = (target - target.mean(dim=1, keepdim=True)).pow(2).mean().clamp_min(_TINY)
+    return (ours - target).pow(2).mean() / spread
 
 
 def color_loss(
@@ -106,8 +123,37 @@ def color_loss(
     yellows and darks (the histogram loss of Risser et al. 2017, sliced as in Heitz et al. 2021).
     """
     ours = sorted_colors(output, directions, target.shape[1])
-    spread = (target - target.mean(dim=1, keepdim=True)).pow(2).mean().clamp_min(_TINY)
-    return (ours - target).pow(2).mean() / spread
+    return _relative_sliced_distance(ours, target)
+
+
+def feature_projections(channels: int, seed: int = 0) -> torch.Tensor:
+    """``(C, C)`` fixed random unit directions in a C-channel feature space."""
+    generator = torch.Generator().manual_seed(seed + channels)
+    directions = torch.randn(channels, channels, generator=generator)
+    return directions / directions.norm(dim=0, keepdim=True)
+
+
+def swd_loss(
+    features: Mapping[str, torch.Tensor],
+    targets: Mapping[str, torch.Tensor],
+    directions: Mapping[str, torch.Tensor],
+) -> torch.Tensor:
+    """Mean over layers of the sliced Wasserstein distance² between the distribution of the
+    batch's feature vectors and the painting's (``targets``: every sorted projection, from
+    ``sorted_projections``), each relative to the painting's projected variance.
+
+    A Gram matrix keeps only second moments, so very different distributions of local
+    features share one (Heitz et al. 2021): a generator can match it with a grey, evenly mixed
+    texture. The whole distribution also fixes which colours sit with which strokes.
+    """
+    total = None
+    for layer, target in targets.items():
+        ours = sorted_projections(features[layer], directions[layer])
+        term = _relative_sliced_distance(ours, quantiles(target, ours.shape[1]))
+        total = term if total is None else total + term
+    if total is None:
+        raise ValueError("no layers")
+    return total / len(targets)
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:

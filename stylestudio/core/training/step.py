@@ -24,7 +24,7 @@ from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.data import resize, resize_long_side
 
-LOSS_TERMS = ("content", "style", "color", "tv", "adversarial")
+LOSS_TERMS = ("content", "style", "color", "swd", "tv", "adversarial")
 _G_BETAS = (0.9, 0.999)
 _D_BETAS = (0.5, 0.999)
 
@@ -148,10 +148,17 @@ class TrainingStep:
         self.style_targets: dict[float, dict[str, torch.Tensor]] = {}
         self.color_directions = losses.color_projections(seed=config.seed).to(device)
         self.color_target: torch.Tensor | None = None
+        # Per style layer: fixed projection directions and the paintings' sorted projections.
+        self.swd_directions: dict[str, torch.Tensor] = {}
+        self.swd_targets: dict[str, torch.Tensor] = {}
 
     @property
     def uses_color(self) -> bool:
         return self.config.use_color and self.config.color_weight > 0
+
+    @property
+    def uses_swd(self) -> bool:
+        return self.config.use_swd and self.config.swd_weight > 0
 
     def set_phase(self, step: int) -> None:
         """Train only the norm parameters before ``config.norm_only_steps``, then everything.
@@ -216,6 +223,23 @@ class TrainingStep:
         # The colour distribution of all the paintings' pixels together.
         pixels = torch.cat([image.reshape(3, -1) for image in style_images], 1).to(self.device)
         self.color_target = losses.sorted_colors(pixels, self.color_directions)
+        if self.uses_swd:
+            self._set_swd_targets(style_images)
+
+    @torch.no_grad()
+    def _set_swd_targets(self, style_images: Sequence[torch.Tensor]) -> None:
+        """The distribution of every painting's feature vectors together, at full scale."""
+        per_layer: dict[str, list[torch.Tensor]] = {}
+        for image in style_images:
+            feats = self.extractor(image.unsqueeze(0).to(self.device))
+            for layer in self.config.style_layers:
+                flat = feats[layer][0].float()
+                per_layer.setdefault(layer, []).append(flat.reshape(flat.shape[0], -1))
+        for layer, chunks in per_layer.items():
+            samples = torch.cat(chunks, 1)
+            directions = losses.feature_projections(samples.shape[0], self.config.seed)
+            self.swd_directions[layer] = directions.to(self.device)
+            self.swd_targets[layer] = losses.sorted_projections(samples, self.swd_directions[layer])
 
     # ---------------------------------------------------------------------------------------
     # losses
@@ -229,7 +253,7 @@ class TrainingStep:
         terms: dict[str, torch.Tensor] = {}
         with self._autocast():
             out = net(content).float()  # float32 between the networks; each runs under autocast
-            need_features = cfg.use_content or cfg.use_style
+            need_features = cfg.use_content or cfg.use_style or self.uses_swd
             feats = self.extractor(out) if need_features else {}
             if cfg.use_content:
                 with torch.no_grad():
@@ -246,6 +270,10 @@ class TrainingStep:
             if self.color_target is None:
                 raise RuntimeError("set_style_targets() must be called first")
             terms["color"] = losses.color_loss(out, self.color_target, self.color_directions)
+        if self.uses_swd:
+            if not self.swd_targets:
+                raise RuntimeError("set_style_targets() must be called first")
+            terms["swd"] = losses.swd_loss(feats, self.swd_targets, self.swd_directions)
         if cfg.use_tv:
             terms["tv"] = losses.tv_loss(out)
         if cfg.use_adversarial:
@@ -261,6 +289,7 @@ class TrainingStep:
             "style": cfg.style_weight,
             "tv": cfg.tv_weight,
             "color": cfg.color_weight,
+            "swd": cfg.swd_weight,
             "adversarial": cfg.adversarial_weight,
         }
         return {name: value * weights[name] for name, value in terms.items()}

@@ -49,6 +49,7 @@ ADVANCED_FIELDS: tuple[tuple[str, float, float, int | None, float], ...] = (
     ("adversarial_weight", 0, 1e9, 4, 0.01),
     ("tv_weight", 0, 1e9, 3, 0.1),
     ("color_weight", 0, 1e9, 2, 1.0),
+    ("swd_weight", 0, 1e9, 2, 1.0),
     ("seed", 0, 2**31 - 1, None, 1),
 )
 
@@ -138,6 +139,7 @@ class SettingsPage(QWizardPage):
             "adversarial_weight": self.tr("Adversarial weight:"),
             "tv_weight": self.tr("Smoothness weight:"),
             "color_weight": self.tr("Palette weight:"),
+            "swd_weight": self.tr("Texture-distribution weight:"),
             "seed": self.tr("Random seed:"),
         }
         self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
