@@ -182,7 +182,7 @@ def test_sliced_wasserstein_of_a_shift_is_the_shift():
 
 
 def test_projections_are_seeded():
-    from stylestudio.core.quality.metrics import projections
+    from stylestudio.core.training.losses import projections
 
     assert torch.equal(projections(16, 8, seed=3), projections(16, 8, seed=3))
     assert not torch.equal(projections(16, 8, seed=3), projections(16, 8, seed=4))

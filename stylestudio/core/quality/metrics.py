@@ -47,7 +47,12 @@ import torch
 from torch import nn
 
 from stylestudio.core.quality.images import as_float_image, to_tensor
-from stylestudio.core.training.losses import gram_matrix, quantiles
+from stylestudio.core.training.losses import (
+    gram_matrix,
+    projections,
+    quantiles,
+    sorted_projections,
+)
 
 if TYPE_CHECKING:
     from stylestudio.core.quality.magenta import MagentaModels
@@ -132,19 +137,6 @@ def relative_content_distance(feature: torch.Tensor, target: torch.Tensor) -> to
     """``||F(x) − F(c)||² / ||F(c)||²`` (differentiable)."""
     diff = feature.float() - target.float()
     return diff.pow(2).sum() / target.float().pow(2).sum().clamp_min(_EPS)
-
-
-def projections(channels: int, count: int, seed: int) -> torch.Tensor:
-    """``(channels, count)`` random unit directions, a fixed function of (channels, seed)."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + channels)
-    directions = torch.randn(channels, count, generator=generator)
-    return directions / directions.norm(dim=0, keepdim=True)
-
-
-def sorted_projections(feature: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
-    """``(1, C, H, W)`` features → the ``(K, N)`` sorted values of each projection."""
-    flat = feature.float().reshape(feature.shape[1], -1)  # (C, N)
-    return torch.sort(directions.to(flat.device).T @ flat, dim=1).values
 
 
 def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, max_quantiles: int = 4096) -> torch.Tensor:

@@ -126,10 +126,10 @@ def color_loss(
     return _relative_sliced_distance(ours, target)
 
 
-def feature_projections(channels: int, seed: int = 0) -> torch.Tensor:
-    """``(C, C)`` fixed random unit directions in a C-channel feature space."""
-    generator = torch.Generator().manual_seed(seed + channels)
-    directions = torch.randn(channels, channels, generator=generator)
+def projections(channels: int, count: int, seed: int = 0) -> torch.Tensor:
+    """``(channels, count)`` random unit directions, a fixed function of (channels, seed)."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + channels)
+    directions = torch.randn(channels, count, generator=generator)
     return directions / directions.norm(dim=0, keepdim=True)
 
 

@@ -237,7 +237,8 @@ class TrainingStep:
                 per_layer.setdefault(layer, []).append(flat.reshape(flat.shape[0], -1))
         for layer, chunks in per_layer.items():
             samples = torch.cat(chunks, 1)
-            directions = losses.feature_projections(samples.shape[0], self.config.seed)
+            channels = samples.shape[0]
+            directions = losses.projections(channels, channels, self.config.seed)
             self.swd_directions[layer] = directions.to(self.device)
             self.swd_targets[layer] = losses.sorted_projections(samples, self.swd_directions[layer])
 
