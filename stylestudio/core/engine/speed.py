@@ -343,8 +343,7 @@ def run_speed_bench(
             seen[key][1].append(result.runtime.value)
 
         runs[key] = one
-    plan = engines["int8"]._cached_style(styles[0].location).ort.plan
-    report.calibration_ms = plan.calibration_ms if plan is not None else None
+    report.calibration_ms = engines["int8"].int8_calibration_ms(styles[0].location)
     if reference is not None:
         network = OnnxReference(reference, threads)
         labels["reference"] = network.name

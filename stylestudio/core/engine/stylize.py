@@ -302,6 +302,11 @@ class Engine:
         self._models.move_to_end(key)
         return self._models[key]
 
+    def int8_calibration_ms(self, style_location: Path) -> float | None:
+        """How long the style's int8 calibration took (None: it has no int8 session yet)."""
+        plan = self._cached_style(style_location).ort.plan
+        return None if plan is None else plan.calibration_ms
+
     def model_for_blend(self, blend: Blend) -> nn.Module:
         """The blend's model (every parameter interpolated, see ``core.mixing``) on this
         engine's device, cached per ((style id, folder fingerprint, weight) per part, device)."""
