@@ -284,6 +284,16 @@ def test_bench_runs_methods_side_by_side_and_caches_gatys(tmp_path, tiny):
     assert report.summary("#1", "gatys:lbfgs(3 it)").medians["style"] < photo_row.medians["style"]
     assert report.outputs[("#1", "#2", report.methods[1])].shape == (40, 36, 3)  # long side 40
     assert len(list((tmp_path / "cache").glob("*.png"))) == 2
+    # The objective is what Gatys minimises (content + 3 × style by default), per photo; the gap
+    # divides it by Gatys's, which minimised it (so Gatys is 1 and the photo is worse).
+    gatys_name = "gatys:lbfgs(3 it)"
+    for method in report.methods:
+        per_photo = [s.content + 3.0 * s.style for s in report.scores("#1", method)]
+        assert report.summary("#1", method).objective == pytest.approx(np.median(per_photo))
+    assert report.gap("#1", gatys_name) == pytest.approx(1.0)
+    assert report.gap("#1", "photo") > 1.0
+    no_gatys = bench.run([_painting(40, 40)], photos, [bench.photo()])
+    assert no_gatys.gap("#1", "photo") is None
 
     again = bench.run([_painting(40, 40)], photos, [bench.gatys(cache_dir=tmp_path / "cache")])
     gatys = "gatys:lbfgs(3 it)"

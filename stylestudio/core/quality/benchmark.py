@@ -101,6 +101,8 @@ class Summary:
     train_seconds: float | None
     photos: int
     cached: int  # how many outputs came from the cache
+    #: Median over photos of the Gatys objective (see ``objective``); None without scores.
+    objective: float | None = None
 
 
 @dataclass
@@ -124,6 +126,27 @@ class QualityReport:
 
     def scores(self, painting: str, method: str) -> list[Scores]:
         return [r.scores for r in self.rows if r.painting == painting and r.method == method]
+
+    def gap(self, painting: str, method: str) -> float | None:
+        """The method's objective over Gatys optimisation's on the same painting and photos:
+        the amortisation gap of a feed-forward style (None when Gatys did not run)."""
+        ours = self.summary(painting, method).objective
+        gatys = [
+            s.objective
+            for s in self.summaries
+            if s.painting == painting and s.kind is MethodKind.GATYS
+        ]
+        if ours is None or not gatys or not gatys[0]:
+            return None
+        return ours / gatys[0]
+
+
+def objective(scores: Scores, weights: GatysConfig) -> float:
+    """``content_weight · content + style_weight · style`` with the Gatys weights: what Gatys
+    optimisation minimises, for any method's output. With the trainer's weights (content 1,
+    style 5: ``--gatys-style-weight 5``) it is the trainer's perceptual objective, measured
+    with the benchmark's layers (relu1_1…relu5_1 at one scale, whole images)."""
+    return weights.content_weight * scores.content + weights.style_weight * scores.style
 
 
 def load_average() -> str:
@@ -307,11 +330,11 @@ class QualityBench:
             )
         return rows, train_s
 
-    @staticmethod
     def _summarise(
-        painting: str, method: Method, rows: list[Row], train_s: float | None
+        self, painting: str, method: Method, rows: list[Row], train_s: float | None
     ) -> Summary:
         medians = {name: _median([r.scores.as_dict()[name] for r in rows]) for name in METRICS}
+        objectives = [objective(r.scores, self.config.gatys) for r in rows]
         return Summary(
             painting=painting,
             method=method.label,
@@ -321,6 +344,7 @@ class QualityBench:
             train_seconds=train_s,
             photos=len(rows),
             cached=sum(r.cached for r in rows),
+            objective=_median(list(objectives)),
         )
 
     def environment(self) -> dict[str, str]:

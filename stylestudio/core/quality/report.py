@@ -23,6 +23,9 @@ METRIC_HELP = (
     "the trainer never sees (photo = 1, painting = 0; the Magenta method is conditioned on v(s)).\n"
     "- **patches (SWD)**: sliced Wasserstein distance of relu3_1 / relu4_1 feature distributions "
     "vs the painting's, divided by the photo's own (photo = 1, painting = 0).\n"
+    "- **objective**: content weight × content + style weight × style, with the Gatys weights "
+    "(what Gatys minimises; median over photos). **÷ Gatys**: that over Gatys's own, the "
+    "amortisation gap of a feed-forward method (1 = as good as the optimisation).\n"
     "- **s/img**: median seconds per photo (cached Gatys results show the time they took); "
     "**train s**: training time. Values are medians over the photos."
 )
@@ -38,20 +41,23 @@ def _seconds(value: float | None) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:.0f}"
 
 
-def _cells(item: Summary) -> list[str]:
+def _cells(report: QualityReport, item: Summary) -> list[str]:
     time_cell = _seconds(item.seconds)
     if item.cached:
         time_cell += "*"
+    gap = report.gap(item.painting, item.method)
     return [
         item.method,
         *(_num(item.medians[m]) for m in METRICS),
+        _num(item.objective),
+        "–" if gap is None else f"{gap:.2f}×",
         time_cell,
         _seconds(item.train_seconds),
     ]
 
 
 def _header() -> list[str]:
-    return ["method", *(TITLES[m] for m in METRICS), "s/img", "train s"]
+    return ["method", *(TITLES[m] for m in METRICS), "objective", "÷ Gatys", "s/img", "train s"]
 
 
 def _painting_caption(report: QualityReport, painting: str) -> str:
@@ -65,7 +71,7 @@ def format_table(report: QualityReport) -> str:
     header = _header()
     lines: list[str] = []
     for painting in report.paintings:
-        rows = [_cells(s) for s in report.summaries if s.painting == painting]
+        rows = [_cells(report, s) for s in report.summaries if s.painting == painting]
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines.append(_painting_caption(report, painting))
 
@@ -99,7 +105,7 @@ def format_markdown(report: QualityReport, sheets: dict[str, str] | None = None)
         out.append("| --- |" + " ---: |" * (len(header) - 1))
         for item in report.summaries:
             if item.painting == painting:
-                out.append("| " + " | ".join(_cells(item)) + " |")
+                out.append("| " + " | ".join(_cells(report, item)) + " |")
         out.append("")
         if sheets and painting in sheets:
             out.append(f"![contact sheet: {painting}]({sheets[painting]})")
