@@ -312,6 +312,14 @@
             <translation>对抗</translation>
         </message>
         <message>
+            <source>palette</source>
+            <translation>调色板</translation>
+        </message>
+        <message>
+            <source>texture</source>
+            <translation>纹理</translation>
+        </message>
+        <message>
             <source>smoothness</source>
             <translation>平滑</translation>
         </message>

@@ -161,11 +161,14 @@ def test_image_checks_find_duplicates_and_small_images(style_images) -> None:
 def test_loss_chart_keeps_a_bounded_number_of_points(qtbot) -> None:
     chart = LossChart()
     qtbot.addWidget(chart)
+    assert len(chart.legend_series()) == 7  # before the first step: every term
     for step in range(1, 2501):
         chart.add_point(step, {"total": 1.0 / step, "adversarial": -0.5, "style": float("nan")})
     assert 0 < len(chart.series["total"]) <= 1000
     assert chart.series["total"][0] == (1, 1.0)
     assert chart.series["style"] == []
+    # The legend names only the terms being trained (here: no style, palette or texture term).
+    assert [name for name, _ in chart.legend_series()] == ["adversarial", "total"]
     assert squash(-99.0) == -2.0 and squash(0.0) == 0.0
     chart.resize(400, 200)
     assert not chart.grab().isNull()  # paints with negative values without errors

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 SERIES: tuple[tuple[str, str], ...] = (
     ("content", "#1f77b4"),
     ("style", "#d62728"),
+    ("color", "#8c564b"),
+    ("swd", "#17becf"),
     ("adversarial", "#2ca02c"),
     ("tv", "#9467bd"),
     ("total", "#ff7f0e"),
@@ -59,6 +61,12 @@ class LossChart(QWidget):
         self.total_steps = max(self.total_steps, step)
         self.last_step = step
         self.update()
+
+    def legend_series(self) -> list[tuple[str, str]]:
+        """The series in the legend: those with points once any has (a term that is switched
+        off sends none), every one before the first step."""
+        shown = [(name, colour) for name, colour in SERIES if self.series[name]]
+        return shown or list(SERIES)
 
     def point_count(self) -> int:
         return sum(len(p) for p in self.series.values())
@@ -136,13 +144,15 @@ class LossChart(QWidget):
         labels = {
             "content": self.tr("content"),
             "style": self.tr("style"),
+            "color": self.tr("palette"),
+            "swd": self.tr("texture"),
             "adversarial": self.tr("adversarial"),
             "tv": self.tr("smoothness"),
             "total": self.tr("total"),
         }
         x = 8.0
         y = self.height() - legend_h + 3
-        for name, colour in SERIES:
+        for name, colour in self.legend_series():
             painter.fillRect(QRectF(x, y + metrics.height() / 2 - 2, 14, 4), QColor(colour))
             x += 18
             painter.setPen(QPen(self.palette().text().color()))
