@@ -502,8 +502,9 @@ class _Killed(Exception):
     """Stands in for the process dying right after a checkpoint."""
 
 
-def test_checkpoint_then_resume_equals_an_uninterrupted_run(tmp_path):
-    cfg = tiny_config(steps=6, checkpoint_every=3)
+@pytest.mark.parametrize("swd_weight", [0.0, 1.0])
+def test_checkpoint_then_resume_equals_an_uninterrupted_run(tmp_path, swd_weight):
+    cfg = tiny_config(steps=6, checkpoint_every=3, swd_weight=swd_weight)
     straight = make_trainer(tmp_path, cfg, run_dir=tmp_path / "a")
     straight.run()
 
@@ -791,10 +792,11 @@ def test_cli_train_end_to_end(tmp_path, monkeypatch, capsys):
     assert len(err) >= 1 and err[-1].startswith("stylestudio: error: The style image bad.png")
 
 
-def test_estimate_extrapolates_a_short_benchmark():
+@pytest.mark.parametrize("swd_weight", [0.0, 1.0])
+def test_estimate_extrapolates_a_short_benchmark(swd_weight):
     from stylestudio.core.training.estimate import estimate_duration
 
-    cfg = tiny_config(steps=1000)
+    cfg = tiny_config(steps=1000, swd_weight=swd_weight)  # also times the optional SWD term
     estimate = estimate_duration(cfg, "cpu", bench_steps=1, feature_extractor=tiny_features(cfg))
     assert estimate.seconds_per_step > 0 and estimate.steps == 1000
     # The steps plus what a run pays besides (setup, previews, saving): see test_estimate.py.
