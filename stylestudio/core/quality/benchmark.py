@@ -344,7 +344,7 @@ class QualityBench:
             train_seconds=train_s,
             photos=len(rows),
             cached=sum(r.cached for r in rows),
-            objective=_median(list(objectives)),
+            objective=_median(objectives),
         )
 
     def environment(self) -> dict[str, str]:
