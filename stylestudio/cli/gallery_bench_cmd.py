@@ -10,8 +10,9 @@ DESCRIPTION = """\
 For each built-in style that records the painting it was learned from, run the style and Magenta
 arbitrary stylisation on the same photos against that painting (the quality benchmark) and check
 the gallery's bar: style and independent style distance below Magenta's, content distance at most
---content-ratio × Magenta's. Writes the table to stdout and gallery.md plus one contact sheet per
-style into --out. Needs the shared data (paintings, photos, VGG19, the Magenta models)."""
+--content-ratio × Magenta's. With --before, an earlier copy of the styles runs in the same run
+and each cell reads "before → after". Writes the table to stdout and gallery.md plus one contact
+sheet per style into --out. Needs the shared data (paintings, photos, VGG19, the Magenta models)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--styles", type=Path, help="folder of style folders (default: the built-ins)")
     g.add_argument("--only", default="", help="comma-separated style ids")
+    g.add_argument(
+        "--before",
+        type=Path,
+        metavar="FOLDER",
+        help="an earlier copy of the styles (same ids), measured in the same run",
+    )
     g.add_argument("--photos", nargs="+", metavar="PATH", help="photos (default: shared val)")
     g.add_argument("--max-photos", type=int, default=None, help="use only the first N photos")
     g.add_argument("--size", type=int, default=384, help="photos' long side (384)")
@@ -50,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         default_magenta_dir,
         unavailable_reason,
     )
+    from stylestudio.core.stylepack import read_folder_manifest
 
     paintings_dir = _shared("styles")
     if paintings_dir is None:
@@ -57,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
     reason = unavailable_reason(default_magenta_dir())
     if reason is not None:
         raise QualityBenchError(f"The gallery check needs the Magenta models: {reason}.")
+    before = None
+    if args.before is not None:
+        if not args.before.is_dir():
+            raise QualityBenchError(f"--before: {args.before} is not a folder of styles.")
+        earlier = sorted(p for p in args.before.iterdir() if (p / "style.json").is_file())
+        before = {read_folder_manifest(p).id: p for p in earlier}
     photos = _images(args.photos, "photo") if args.photos else None
     if photos is None:
         folder = _shared("content", "val")
@@ -83,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    rows, reports = check_gallery(bench, styles, photos, bar, log=log)
+    rows, reports = check_gallery(bench, styles, photos, bar, log=log, before=before)
     for row, report in zip(rows, reports, strict=True):
         name = next(iter(report.paintings))
         png = contact_sheet.contact_sheet_png(report, name, 192)

@@ -9,7 +9,7 @@ than ``content_ratio`` times Magenta's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from stylestudio.core.quality.benchmark import QualityBench, QualityReport
 from stylestudio.core.quality.images import ImageLike, QualityBenchError
 
 MAGENTA_LABEL = "magenta"
+BEFORE_SUFFIX = " (before)"  # the label of an earlier version of a style, run beside it
 Log = Callable[[str], None]
 
 
@@ -41,6 +42,7 @@ class GalleryRow:
     ours: dict[str, float | None]
     magenta: dict[str, float | None]
     failures: list[str] = field(default_factory=list)
+    before: dict[str, float | None] | None = None  # an earlier version of the style, same run
 
     @property
     def passes(self) -> bool:
@@ -88,8 +90,14 @@ def check_gallery(
     photos: Sequence[ImageLike],
     bar: GalleryBar | None = None,
     log: Log | None = None,
+    before: Mapping[str, Path] | None = None,
 ) -> tuple[list[GalleryRow], list[QualityReport]]:
-    """One benchmark run per painting (the style and Magenta on the same photos)."""
+    """One benchmark run per painting (the style and Magenta on the same photos).
+
+    ``before`` maps style ids to an earlier version of the style (e.g. the gallery as it was
+    before a training stage); each is run in the same benchmark run, so a change is measured
+    side by side with the same photos and the same Magenta outputs. The bar judges the style.
+    """
     bar = bar or GalleryBar()
     if not styles:
         raise QualityBenchError("No gallery styles with a recorded painting were found.")
@@ -98,37 +106,52 @@ def check_gallery(
     for index, style in enumerate(styles):
         if log is not None:
             log(f"{index + 1}/{len(styles)}: {style.style_id} on {style.painting.name}")
-        report = bench.run(
-            [style.painting], photos, [bench.style(style.location, label=style.style_id), magenta]
-        )
+        earlier = None if before is None else before.get(style.style_id)
+        methods = [bench.style(style.location, label=style.style_id), magenta]
+        if earlier is not None:
+            methods.insert(0, bench.style(earlier, label=style.style_id + BEFORE_SUFFIX))
+        report = bench.run([style.painting], photos, methods)
         reports.append(report)
         name = next(iter(report.paintings))
         ours = report.summary(name, style.style_id).medians
         theirs = report.summary(name, MAGENTA_LABEL).medians
-        rows.append(GalleryRow(style, dict(ours), dict(theirs), judge(ours, theirs, bar)))
+        then = None
+        if earlier is not None:
+            then = dict(report.summary(name, style.style_id + BEFORE_SUFFIX).medians)
+        rows.append(
+            GalleryRow(style, dict(ours), dict(theirs), judge(ours, theirs, bar), before=then)
+        )
     return rows, reports
 
 
 def format_gallery_table(rows: Sequence[GalleryRow], bar: GalleryBar | None = None) -> str:
+    """The bar's table; with earlier versions measured, each cell reads "before → after"."""
     bar = bar or GalleryBar()
+    compared = any(row.before is not None for row in rows)
 
     def cell(value: float | None) -> str:
         return "–" if value is None else f"{value:.3f}"
 
+    def pair(row: GalleryRow, metric: str) -> str:
+        now = cell(row.ours.get(metric))
+        theirs = cell(row.magenta.get(metric))
+        if not compared:
+            return f"{now} / {theirs}"
+        then = "–" if row.before is None else cell(row.before.get(metric))
+        return f"{then} → **{now}** ({theirs})"
+
+    metrics = ("style", "magenta", "content", "swd")
+    titles = ("style", "independent", "content", "SWD")
+    shape = "before → after (Magenta)" if compared else "ours / Magenta"
     lines = [
-        "| style | painting | style (ours / Magenta) | independent (ours / Magenta) "
-        "| content (ours / Magenta) | SWD (ours / Magenta) | bar |",
+        "| style | painting | " + " | ".join(f"{title} ({shape})" for title in titles) + " | bar |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        cells = [
-            f"{cell(row.ours.get(m))} / {cell(row.magenta.get(m))}"
-            for m in ("style", "magenta", "content", "swd")
-        ]
         verdict = "pass" if row.passes else "fail: " + "; ".join(row.failures)
         lines.append(
             f"| {row.style.name} | {row.style.painting.stem} | "
-            + " | ".join(cells)
+            + " | ".join(pair(row, m) for m in metrics)
             + f" | {verdict} |"
         )
     passed = sum(row.passes for row in rows)
@@ -137,4 +160,21 @@ def format_gallery_table(rows: Sequence[GalleryRow], bar: GalleryBar | None = No
         f"{passed} of {len(rows)} styles pass (style and independent style below Magenta's, "
         f"content ≤ {bar.content_ratio:g} × Magenta's)."
     )
+    if compared:
+        better = [
+            sum(
+                1
+                for row in rows
+                if row.before is not None
+                and None not in (row.before.get(m), row.ours.get(m))
+                and row.ours[m] < row.before[m]  # type: ignore[operator]
+            )
+            for m in metrics
+        ]
+        measured = sum(row.before is not None for row in rows)
+        lines.append(
+            f"Lower than before (of {measured}): "
+            + ", ".join(f"{title} {n}" for title, n in zip(titles, better, strict=True))
+            + "."
+        )
     return "\n".join(lines) + "\n"
