@@ -31,6 +31,7 @@ from stylestudio.core.training import data, events, losses
 from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.features import ENV_TEST_FEATURES, TinyFeatures
+from stylestudio.core.training.precision import resolve_feature_precision
 from stylestudio.core.training.run import TrainingRun
 from stylestudio.core.training.step import LOSS_TERMS, TrainingStep
 from stylestudio.core.training.trainer import Trainer
@@ -150,6 +151,8 @@ def test_config_round_trips_through_json_and_resume_key_ignores_steps():
     again = TrainingConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
     assert again == cfg
     assert cfg.replace(steps=99).resume_key() == cfg.resume_key()
+    # A run resumes on a CPU that runs the frozen VGG19 in another precision.
+    assert cfg.replace(feature_precision="fp32").resume_key() == cfg.resume_key()
     assert cfg.replace(lr_g=0.5).resume_key() != cfg.resume_key()
     with pytest.raises(TrainingError):
         TrainingConfig.from_dict({"nonsense": 1})
@@ -459,6 +462,7 @@ def test_training_adds_a_style_with_metadata_and_events(tmp_path):
     digest = hashlib.sha256(style_file.read_bytes()).hexdigest()
     assert meta["style_images"] == [{"name": "painting.png", "sha256": digest, "size": [96, 64]}]
     assert meta["steps"] == 4 and meta["device"] == "CPU" and meta["time_s"] >= 0
+    assert meta["feature_precision"] == resolve_feature_precision("auto", CPU)
     assert meta["settings"]["crop_size"] == 32
     assert isinstance(seen[-1], events.Finished) and seen[-1].record == record
     assert not (tmp_path / "run").exists()  # checkpoints are removed after success

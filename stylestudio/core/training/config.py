@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from stylestudio.core.errors import TrainingError
 
@@ -18,10 +18,17 @@ ADVERSARIAL_KINDS = ("hinge", "lsgan")
 #: ("nearest"), or all match their averaged Gram matrices ("average", which blurs them).
 MULTI_PAINTING_KINDS = ("nearest", "average")
 AUGMENT_KINDS = ("color", "translation", "cutout")
+#: What the frozen VGG19 runs in on the CPU: ``auto`` is bfloat16 where the CPU has it in
+#: hardware, else float32 (see ``precision``). CUDA follows ``mixed_precision``.
+FeaturePrecision = Literal["auto", "fp32", "bf16"]
+FEATURE_PRECISIONS: tuple[str, ...] = get_args(FeaturePrecision)
 _LAYER = re.compile(r"relu[1-5]_1")
 
-#: Fields whose change does not invalidate a checkpoint (a run may be extended or re-paced).
-RESUME_FREE_FIELDS = frozenset({"steps", "checkpoint_every", "preview_every", "preview_size"})
+#: Fields whose change does not invalidate a checkpoint (a run may be extended or re-paced, or
+#: resumed on a machine whose CPU runs the frozen feature network in another precision).
+RESUME_FREE_FIELDS = frozenset(
+    {"steps", "checkpoint_every", "preview_every", "preview_size", "feature_precision"}
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class TrainingConfig:
     discriminator_channels: int = 64
     discriminator_layers: int = 3
     mixed_precision: bool = True  # CUDA only (float16 autocast + GradScaler)
+    feature_precision: FeaturePrecision = "auto"  # CPU only: the VGG19 passes (see above)
     deterministic: bool = True  # torch.use_deterministic_algorithms during CPU runs
     preset_name: str = field(default="custom", compare=False)
 
@@ -177,6 +185,8 @@ class TrainingConfig:
                 raise bad(f"{name} must not be negative")
         if self.multi_painting not in MULTI_PAINTING_KINDS:
             raise bad(f"multi_painting must be one of {', '.join(MULTI_PAINTING_KINDS)}")
+        if self.feature_precision not in FEATURE_PRECISIONS:
+            raise bad(f"feature_precision must be one of {', '.join(FEATURE_PRECISIONS)}")
         if self.adversarial_loss not in ADVERSARIAL_KINDS:
             raise bad(f"adversarial_loss must be one of {', '.join(ADVERSARIAL_KINDS)}")
         unknown = [a for a in self.augment if a not in AUGMENT_KINDS]

@@ -497,7 +497,9 @@ class Trainer:
             raise CancelledError("Training was cancelled.")
 
         self.generator_state = step_obj.generator_state_dict()
-        training = self._training_metadata(styles, contents, start_id, elapsed, device, world_size)
+        training = self._training_metadata(
+            styles, contents, start_id, elapsed, device, world_size, step_obj.feature_precision
+        )
         training["wall_time_s"] = round(time.monotonic() - started_at, 3)
         record = None
         if rank == 0:
@@ -591,6 +593,7 @@ class Trainer:
         elapsed: float,
         device: torch.device,
         world_size: int,
+        feature_precision: str,
     ) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "trainer": f"StyleStudio {__version__}",
@@ -598,6 +601,7 @@ class Trainer:
             "steps": self.step_count,
             "time_s": round(elapsed, 3),
             "device": _describe_device(device),
+            "feature_precision": feature_precision,
             "processes": world_size,
             "started_from": start_id,
             "style_images": [
