@@ -85,3 +85,25 @@ def test_a_bf16_training_step_scores_the_batch_as_float32_does():
         assert terms["bf16"][name] == pytest.approx(terms["fp32"][name], rel=0.05), name
     for name in ("tv", "color"):  # not through the feature network: the same
         assert terms["bf16"][name] == pytest.approx(terms["fp32"][name], rel=1e-6), name
+
+
+def test_the_base_model_trainer_uses_the_same_precision():
+    from stylestudio.core.models.generator import GeneratorConfig
+    from stylestudio.core.training import multistyle as ms
+
+    cfg = TrainingConfig(
+        crop_size=32, batch_size=1, style_size=48, content_size=48, discriminator_channels=8,
+        style_layers=LAYERS,
+    )  # fmt: skip
+    features = TinyFeatures(cfg.feature_layers, width=16)
+    styles = [ms.BaseStyle("a", "0" * 64, torch.rand(3, 48, 48))]
+    for kind in ("fp32", "bf16"):
+        step = ms.MultiStyleStep(
+            cfg.replace(feature_precision=kind),
+            GeneratorConfig(base_channels=4, residual_blocks=1),
+            styles,
+            features,
+            CPU,
+        )
+        assert step.feature_precision == kind
+        assert isinstance(step.extractor, BFloat16Features) == (kind == "bf16")

@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.device != "cpu"
         else f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)",
         "torch": torch.__version__,
+        "feature_precision": step_obj.feature_precision,
         "command": " ".join(["python -m stylestudio.tools.train_base", *(argv or sys.argv[1:])]),
     }
     meta["runs"] = [*meta.get("runs", []), run]

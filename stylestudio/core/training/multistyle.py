@@ -39,6 +39,7 @@ from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.checkpoint import restore_state, state_tensors
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.data import CropSampler
+from stylestudio.core.training.precision import resolve_feature_precision, with_precision
 from stylestudio.core.training.step import gram_targets, multi_scale_style_loss
 
 FORMAT = "stylestudio.base-training"
@@ -126,14 +127,16 @@ class MultiStyleStep:
         self.shared = [p for n, p in self.G.named_parameters() if n not in norm]
         for module in (self.G, self.bank, self.D):
             module.to(device).train()
-        self.extractor = extractor.to(device).eval()
-        self.extractor.requires_grad_(False)
+        extractor = extractor.to(device).eval()
+        extractor.requires_grad_(False)
+        self.feature_precision = resolve_feature_precision(config.feature_precision, device)
+        self.extractor = with_precision(extractor, self.feature_precision)
         self.opt_g = torch.optim.Adam(
             [*self.shared, *self.bank.parameters()], lr=config.lr_g, betas=(0.9, 0.999)
         )
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
         self.targets = [
-            gram_targets(extractor, s.tensor, config.style_scales, config.style_layers, device)
+            gram_targets(self.extractor, s.tensor, config.style_scales, config.style_layers, device)
             for s in self.styles
         ]
 
