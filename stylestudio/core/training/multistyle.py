@@ -39,7 +39,7 @@ from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.checkpoint import restore_state, state_tensors
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.data import CropSampler
-from stylestudio.core.training.precision import resolve_feature_precision, with_precision
+from stylestudio.core.training.precision import frozen_features
 from stylestudio.core.training.step import gram_targets, multi_scale_style_loss
 
 FORMAT = "stylestudio.base-training"
@@ -127,10 +127,10 @@ class MultiStyleStep:
         self.shared = [p for n, p in self.G.named_parameters() if n not in norm]
         for module in (self.G, self.bank, self.D):
             module.to(device).train()
-        extractor = extractor.to(device).eval()
-        extractor.requires_grad_(False)
-        self.feature_precision = resolve_feature_precision(config.feature_precision, device)
-        self.extractor = with_precision(extractor, self.feature_precision)
+        #: "bf16": the VGG19 passes run in bfloat16 (a CPU with it in hardware; see precision).
+        self.extractor, self.feature_precision = frozen_features(
+            extractor, config.feature_precision, device
+        )
         self.opt_g = torch.optim.Adam(
             [*self.shared, *self.bank.parameters()], lr=config.lr_g, betas=(0.9, 0.999)
         )

@@ -59,7 +59,6 @@ class BFloat16Features(nn.Module):
         low = copy.deepcopy(inner)
         self.inner = low.to(dtype=torch.bfloat16, memory_format=torch.channels_last)
         self.inner.requires_grad_(False)
-        self.layers = getattr(inner, "layers", ())
 
     def train(self, mode: bool = True) -> BFloat16Features:
         return super().train(False)
@@ -71,3 +70,14 @@ class BFloat16Features(nn.Module):
 
 def with_precision(extractor: nn.Module, precision: ResolvedPrecision) -> nn.Module:
     return BFloat16Features(extractor) if precision == "bf16" else extractor
+
+
+def frozen_features(
+    extractor: nn.Module, precision: FeaturePrecision, device: torch.device
+) -> tuple[nn.Module, ResolvedPrecision]:
+    """The feature network as a training step uses it: on ``device``, in eval mode, frozen, and
+    in the precision it runs in here; with that precision."""
+    extractor = extractor.to(device).eval()
+    extractor.requires_grad_(False)
+    resolved = resolve_feature_precision(precision, device)
+    return with_precision(extractor, resolved), resolved

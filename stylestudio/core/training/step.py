@@ -23,7 +23,7 @@ from stylestudio.core.training import losses
 from stylestudio.core.training.augment import diff_augment
 from stylestudio.core.training.config import TrainingConfig
 from stylestudio.core.training.data import resize, resize_long_side
-from stylestudio.core.training.precision import resolve_feature_precision, with_precision
+from stylestudio.core.training.precision import frozen_features
 
 LOSS_TERMS = ("content", "style", "color", "swd", "tv", "adversarial")
 _G_BETAS = (0.9, 0.999)
@@ -119,11 +119,10 @@ class TrainingStep:
         memory = torch.channels_last if self.channels_last else torch.preserve_format
         self.G.to(device=device, memory_format=memory).train()
         self.D.to(device=device, memory_format=memory).train()
-        extractor = extractor.to(device).eval()
-        extractor.requires_grad_(False)
         #: "bf16": the VGG19 passes run in bfloat16 (a CPU with it in hardware; see precision).
-        self.feature_precision = resolve_feature_precision(config.feature_precision, device)
-        self.extractor = with_precision(extractor, self.feature_precision)
+        self.extractor, self.feature_precision = frozen_features(
+            extractor, config.feature_precision, device
+        )
         # Two parameter groups: the instance-norm scales/shifts (a style's "identity" in a
         # network that already paints, see multistyle.py) and everything else. During the first
         # ``norm_only_steps`` only the first group learns, at ``lr_norm``.
