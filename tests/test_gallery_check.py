@@ -27,15 +27,24 @@ def _shared(*parts: str) -> Path | None:
     return path if path is not None and path.exists() else None
 
 
-def _style_with_painting(parent: Path, style_id: str, painting_file: str | None) -> Path:
+def _style_with_painting(
+    parent: Path,
+    style_id: str,
+    painting_file: str | None,
+    seed: int = 0,
+    settings: dict | None = None,
+) -> Path:
+    """A tiny style whose manifest names ``painting_file`` (and, given, its gallery settings)."""
     import torch
 
     from stylestudio.core.models.generator import ARCHITECTURE_NAME, Generator, GeneratorConfig
     from stylestudio.core.stylepack import StyleManifest, utc_now_iso, write_style_folder
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     config = GeneratorConfig(base_channels=4, residual_blocks=1)
-    training = {"paintings": [{"file": painting_file, "title": "T"}]} if painting_file else {}
+    training: dict = {"paintings": [{"file": painting_file, "title": "T"}]} if painting_file else {}
+    if settings is not None:
+        training["gallery"] = {"settings": settings}
     manifest = StyleManifest(
         id=style_id,
         name=style_id.title(),

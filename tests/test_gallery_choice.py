@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,39 +12,14 @@ from PIL import Image
 from stylestudio.core.quality.gallery_check import GalleryBar, gallery_styles
 from stylestudio.core.quality.gallery_choice import closeness, format_choice_table
 from stylestudio.core.quality.images import QualityBenchError
+from tests.test_gallery_check import _shared, _style_with_painting
 
 MAGENTA = {"style": 0.25, "magenta": 0.30, "content": 0.50, "swd": 0.6}
 
 
-def _shared(*parts: str) -> Path | None:
-    root = os.environ.get("STYLESTUDIO_SHARED_DATA")
-    path = Path(root).joinpath(*parts) if root else None
-    return path if path is not None and path.exists() else None
-
-
 def _style(parent: Path, style_id: str, painting_file: str, seed: int) -> Path:
-    import torch
-
-    from stylestudio.core.models.generator import ARCHITECTURE_NAME, Generator, GeneratorConfig
-    from stylestudio.core.stylepack import StyleManifest, utc_now_iso, write_style_folder
-
-    torch.manual_seed(seed)
-    config = GeneratorConfig(base_channels=4, residual_blocks=1)
-    training = {
-        "paintings": [{"file": painting_file, "title": "T"}],
-        "gallery": {"settings": {"preset": "quick", "overrides": {"seed": seed}}},
-    }
-    manifest = StyleManifest(
-        id=style_id,
-        name=style_id.title(),
-        version=1,
-        architecture=ARCHITECTURE_NAME,
-        params=config.to_dict(),
-        created=utc_now_iso(),
-        weights_sha256="",
-        training=training,
-    )
-    return write_style_folder(parent, manifest, Generator(config).state_dict())
+    settings = {"preset": "quick", "overrides": {"seed": seed}}
+    return _style_with_painting(parent, style_id, painting_file, seed, settings)
 
 
 def test_a_version_that_meets_more_of_the_bar_is_nearer():

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         check_gallery,
         format_gallery_table,
         gallery_styles,
+        style_folders,
     )
     from stylestudio.core.quality.images import QualityBenchError
     from stylestudio.core.quality.magenta import (
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if args.before is not None:
         if not args.before.is_dir():
             raise QualityBenchError(f"--before: {args.before} is not a folder of styles.")
-        earlier = sorted(p for p in args.before.iterdir() if (p / "style.json").is_file())
+        earlier = style_folders(args.before)
         before = {read_folder_manifest(p).id: p for p in earlier}
     photos = _images(args.photos, "photo") if args.photos else None
     if photos is None:
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             raise QualityBenchError("Give --photos (the shared data has no content/val).")
         photos = _images([str(folder)], "photo")
     root = args.styles or paths.builtin_styles_dir()
-    folders = sorted(p for p in root.iterdir() if (p / "style.json").is_file())
+    folders = style_folders(root)
     only = {s for s in args.only.split(",") if s}
     if only:
         folders = [f for f in folders if f.name in only]

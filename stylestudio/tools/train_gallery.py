@@ -36,7 +36,7 @@ def _settings_key(preset: str, overrides: dict[str, object]) -> dict[str, object
     return {"preset": preset, "overrides": dict(sorted(overrides.items()))}
 
 
-def _gallery_training(folder: Path) -> dict[str, object] | None:
+def gallery_training(folder: Path) -> dict[str, object] | None:
     """The ``training`` record of the gallery style in ``folder`` (None: there is none)."""
     try:
         manifest = json.loads((folder / "style.json").read_text(encoding="utf-8"))
@@ -46,7 +46,7 @@ def _gallery_training(folder: Path) -> dict[str, object] | None:
     return training if isinstance(training, dict) and GALLERY_KEY in training else None
 
 
-def _settings_of(training: dict[str, object]) -> dict[str, object] | None:
+def gallery_settings(training: dict[str, object]) -> dict[str, object] | None:
     """The gallery settings a style was trained with (its last stage's, with what it continues)."""
     gallery = training.get(GALLERY_KEY)
     found = gallery.get("settings") if isinstance(gallery, dict) else None
@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         if only and style_id not in only:
             continue
         dest = args.out / style_id
-        existing = _gallery_training(dest)
-        existing_settings = None if existing is None else _settings_of(existing)
+        existing = gallery_training(dest)
+        existing_settings = None if existing is None else gallery_settings(existing)
         previous = existing if args.continue_ else None
         if args.continue_:
             if existing is None:

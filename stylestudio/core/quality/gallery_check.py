@@ -49,6 +49,13 @@ class GalleryRow:
         return not self.failures
 
 
+def style_folders(root: Path) -> list[Path]:
+    """The style folders directly in ``root`` (those with a manifest), sorted."""
+    from stylestudio.core.stylepack import MANIFEST_FILE
+
+    return sorted(p for p in root.iterdir() if (p / MANIFEST_FILE).is_file())
+
+
 def gallery_styles(style_dirs: Sequence[Path], paintings_dir: Path) -> list[GalleryStyle]:
     """Styles in ``style_dirs`` whose manifest names a painting found in ``paintings_dir``."""
     from stylestudio.core.stylepack import read_folder_manifest
