@@ -21,6 +21,14 @@ def test_legacy_path_is_the_old_quick_preset() -> None:
     assert ttq.training_path("quick").warm_start
 
 
+def test_legacy_balanced_is_the_trainers_first_defaults() -> None:
+    old = ttq.training_path("legacy-balanced-no-gan")
+    assert (old.steps, old.crop_size, old.batch_size, old.style_size) == (4000, 256, 4, 512)
+    assert (old.generator_channels, old.generator_blocks) == (32, 5)
+    assert not old.warm_start and old.norm_only_steps == 0 and not old.use_adversarial
+    assert ttq.training_path("balanced").steps < old.steps
+
+
 def test_snapshots_are_taken_at_the_marks_and_at_the_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,10 +7,10 @@ import io
 from pathlib import Path
 
 DESCRIPTION = """\
-Train each path (a preset, legacy-quick = the quick preset before warm starts, or NAME-no-gan =
-the same without the adversarial term) on each painting, copy the generator when the training
-clock passes each mark, and measure every copy with the quality benchmark on the same photos.
-Writes the table to stdout and time-to-quality.md plus one strip per painting into --out."""
+Train each path (a preset; legacy-quick or legacy-balanced = that preset before warm starts;
+NAME-no-gan = the same without the adversarial term) on each painting, copy the generator when the
+training clock passes each mark, and measure every copy with the quality benchmark on the same
+photos. Writes the table to stdout and time-to-quality.md plus one strip per painting into --out."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:

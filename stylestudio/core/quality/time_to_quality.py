@@ -48,6 +48,28 @@ LEGACY_QUICK = {
     "preview_every": 50,
 }
 
+#: The ``balanced`` preset as it was before warm starts: the trainer's first defaults (4000 steps
+#: at 256-px crops × 4 from a fresh 32-channel, 5-block generator), today's losses: the reference
+#: the fast-training issue measures the new ``quick`` against. About 9 hours on a 2-core CPU.
+LEGACY_BALANCED = {
+    "steps": 4000,
+    "crop_size": 256,
+    "batch_size": 4,
+    "style_size": 512,
+    "content_size": 640,
+    "norm_only_steps": 0,
+    "warm_start": False,
+    "generator_channels": 32,
+    "generator_blocks": 5,
+    "checkpoint_every": 500,
+    "preview_every": 100,
+}
+#: Training paths named after the presets they were: name → (today's preset, its old settings).
+LEGACY_PATHS: dict[str, tuple[str, dict[str, object]]] = {
+    "legacy-quick": ("quick", LEGACY_QUICK),
+    "legacy-balanced": ("balanced", LEGACY_BALANCED),
+}
+
 
 NO_GAN_SUFFIX = "-no-gan"
 #: The losses before the palette loss: no palette term, smoothness weight 10.
@@ -59,7 +81,8 @@ _SUFFIXES: dict[str, dict[str, object]] = {
 
 
 def training_path(name: str) -> TrainingConfig:
-    """A preset name or ``legacy-quick`` (see ``LEGACY_QUICK``), then any of the suffixes:
+    """A preset name, ``legacy-quick`` or ``legacy-balanced`` (see ``LEGACY_PATHS``), then any of
+    the suffixes:
     ``-no-gan`` (the adversarial term off: the GAN ablation, same steps and seed) and
     ``-no-palette`` (the losses before the palette loss)."""
     base = name
@@ -72,8 +95,9 @@ def training_path(name: str) -> TrainingConfig:
                 base = base.removesuffix(suffix)
                 overrides.update(changes)
                 stripped = True
-    if base == "legacy-quick":
-        return TrainingConfig.preset("quick", **{**LEGACY_QUICK, **overrides})
+    if base in LEGACY_PATHS:
+        preset, settings = LEGACY_PATHS[base]
+        return TrainingConfig.preset(preset, **{**settings, **overrides})
     return TrainingConfig.preset(base, **overrides)
 
 
