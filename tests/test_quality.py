@@ -232,6 +232,50 @@ def test_gatys_is_deterministic(tiny):
     assert np.array_equal(first, second)
 
 
+def _half(image: np.ndarray) -> np.ndarray:
+    from stylestudio.core.quality.images import to_array, to_tensor
+    from stylestudio.core.training.data import resize
+
+    h, w = image.shape[:2]
+    return to_array(resize(to_tensor(image), (h // 2, w // 2)))
+
+
+def test_gatys_style_scales_match_the_painting_at_half_size_too(tiny):
+    """With scales (1, 0.5) the half-size picture's Gram matrices move towards the half-size
+    painting's more than with scale 1 alone (the trainer's multi-scale objective)."""
+    painting, photo = _painting(48, 64), _photo(48, 64)
+    metrics = QualityMetrics(feature_extractor=tiny)
+    one = gatys_transfer(photo, painting, tiny, GatysConfig(iterations=15)).image
+    two = gatys_transfer(
+        photo, painting, tiny, GatysConfig(iterations=15, style_scales=(1.0, 0.5))
+    ).image
+    at_half = [
+        metrics.compare(_half(image), _half(painting), _half(photo)).style for image in (one, two)
+    ]
+    assert at_half[1] < 0.8 * at_half[0]
+    assert not np.array_equal(one, two)
+
+
+def test_gatys_style_scales_are_checked_and_named(tiny):
+    import argparse
+
+    from stylestudio.cli.bench_cmd import _scales
+    from stylestudio.core.quality.images import QualityBenchError
+    from stylestudio.core.quality.methods import GatysMethod
+
+    with pytest.raises(QualityBenchError, match="scales"):
+        GatysConfig(style_scales=()).validated()
+    with pytest.raises(QualityBenchError, match="scales"):
+        GatysConfig(style_scales=(1.0, 0.01)).validated()
+    assert _scales("1,0.5,0.25") == (1.0, 0.5, 0.25)
+    for bad in ("", "1,x", "3"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _scales(bad)
+    assert GatysMethod(tiny).label == "gatys:lbfgs(100 it)"
+    multi = GatysMethod(tiny, GatysConfig(style_scales=(1.0, 0.5)))
+    assert multi.label == "gatys:lbfgs(100 it, scales 1/0.5)"
+
+
 # --------------------------------------------------------------------------- Magenta
 
 

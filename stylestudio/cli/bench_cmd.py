@@ -18,7 +18,7 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 DEFAULT_SIZES = "512x512,1024x1024,2048x2048,3840x2160"
@@ -68,6 +68,17 @@ def _sizes(text: str) -> list[tuple[int, int]]:
         w, _, h = item.strip().lower().partition("x")
         out.append((int(w), int(h)))
     return out
+
+
+def _scales(text: str) -> tuple[float, ...]:
+    """``"1,0.5"`` → ``(1.0, 0.5)``."""
+    try:
+        scales = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        scales = ()
+    if not scales or any(not 0.05 <= s <= 2.0 for s in scales):
+        raise argparse.ArgumentTypeError(f"scales between 0.05 and 2, e.g. 1,0.5 (not {text!r})")
+    return scales
 
 
 def _measure(
@@ -226,6 +237,13 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="weight of the style distance against the content distance",
     )
+    q.add_argument(
+        "--gatys-style-scales",
+        type=_scales,
+        default=(1.0,),
+        metavar="S,S,…",
+        help="Gram terms at these fractions of the size, as the trainer's style_scales (1)",
+    )
     q.add_argument("--no-cache", action="store_true", help="recompute Gatys results")
     q.add_argument("--size", type=int, default=384, help="long side of the photos (384)")
     q.add_argument("--style-size", type=int, help="long side of the paintings (default --size)")
@@ -313,7 +331,8 @@ def run_quality(args: argparse.Namespace) -> int:
         iterations=args.gatys_iterations, optimizer=GatysOptimizer(args.gatys_optimizer)
     )
     if args.gatys_style_weight is not None:
-        gatys = GatysConfig(**{**gatys.__dict__, "style_weight": args.gatys_style_weight})
+        gatys = replace(gatys, style_weight=args.gatys_style_weight)
+    gatys = replace(gatys, style_scales=args.gatys_style_scales)
     config = BenchConfig(
         size=args.size,
         style_size=args.style_size,

@@ -3,15 +3,18 @@
 The pixels of the photo itself are optimised (L-BFGS or Adam, a fixed number of iterations) to
 minimise ``content_weight · content + style_weight · style``, where both terms are exactly the
 scale-free distances of ``metrics`` (relu4_1 content, relu1_1…relu5_1 relative Gram), so the
-weights mean the same whatever VGG weights file is used. Pixels are kept in [0, 1] by clamping
-before every evaluation. Deterministic on the CPU for a given seed-free input (nothing is random).
+weights mean the same whatever VGG weights file is used. With several ``style_scales`` the style
+term is the mean over scales, the picture and the painting both resized by each scale first, as
+the trainer's multi-scale style loss does (``training.step.multi_scale_style_loss``). Pixels are
+kept in [0, 1] by clamping before every evaluation. Deterministic on the CPU for a given input
+(nothing is random).
 """
 
 from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +28,7 @@ from stylestudio.core.quality.metrics import (
     relative_content_distance,
     relative_gram_distance,
 )
+from stylestudio.core.training.data import resize
 from stylestudio.core.training.losses import gram_matrix
 
 
@@ -43,8 +47,11 @@ class GatysConfig:
     lbfgs_history: int = 50
     style_layers: tuple[str, ...] = STYLE_LAYERS
     content_layer: str = CONTENT_LAYER
+    style_scales: tuple[float, ...] = (1.0,)  # Gram terms at these fractions of the size
 
     def validated(self) -> GatysConfig:
+        if not self.style_scales or any(not 0.05 <= s <= 2.0 for s in self.style_scales):
+            raise QualityBenchError("Gatys style scales must be numbers between 0.05 and 2.")
         if self.iterations < 1:
             raise QualityBenchError(f"Gatys needs at least 1 iteration, not {self.iterations}.")
         if self.content_weight < 0 or self.style_weight <= 0:
@@ -61,6 +68,28 @@ class GatysResult:
     seconds: float
 
 
+def _scaled(image: torch.Tensor, scale: float) -> torch.Tensor:
+    """``(1, 3, H, W)`` resized by ``scale`` (antialiased when shrinking; 1: itself)."""
+    if scale == 1.0:
+        return image
+    h, w = image.shape[-2:]
+    return resize(image, (max(16, round(h * scale)), max(16, round(w * scale))))
+
+
+def _style_distance(
+    features: nn.Module,
+    x: torch.Tensor,
+    out: Mapping[str, torch.Tensor],
+    grams: Mapping[float, Mapping[str, torch.Tensor]],
+) -> torch.Tensor:
+    """Mean over scales of the mean relative Gram distance (``out``: the features at scale 1)."""
+    per_scale = []
+    for scale, targets in grams.items():
+        feats = out if scale == 1.0 else features(_scaled(x, scale))
+        per_scale.append(torch.stack(list(relative_gram_distance(feats, targets).values())).mean())
+    return torch.stack(per_scale).mean()
+
+
 def gatys_transfer(
     photo: np.ndarray,
     painting: np.ndarray,
@@ -75,10 +104,12 @@ def gatys_transfer(
     start = time.perf_counter()
     device = torch.device(device)
     with torch.no_grad():
-        style_features = features(to_tensor(painting, device))
-        grams = {layer: gram_matrix(style_features[layer])[0] for layer in cfg.style_layers}
+        grams = {
+            scale: {layer: gram_matrix(f[layer])[0] for layer in cfg.style_layers}
+            for scale in cfg.style_scales
+            for f in [features(_scaled(to_tensor(painting, device), scale))]
+        }
         content = features(to_tensor(photo, device))[cfg.content_layer]
-    del style_features
     x = to_tensor(photo, device).requires_grad_(True)
     evaluations = 0
     first: list[float] = []
@@ -88,7 +119,7 @@ def gatys_transfer(
         with torch.no_grad():
             x.clamp_(0.0, 1.0)
         out = features(x)
-        style = torch.stack(list(relative_gram_distance(out, grams).values())).mean()
+        style = _style_distance(features, x, out, grams)
         loss = cfg.style_weight * style
         if cfg.content_weight:
             loss = loss + cfg.content_weight * relative_content_distance(

@@ -281,7 +281,9 @@ class GatysMethod:
         self.device = device
         self.cache_dir = cache_dir
         self.log = log
-        self.label = f"gatys:{self.config.optimizer.value}({self.config.iterations} it)"
+        scales = self.config.style_scales
+        at = "" if scales == (1.0,) else ", scales " + "/".join(f"{x:g}" for x in scales)
+        self.label = f"gatys:{self.config.optimizer.value}({self.config.iterations} it{at})"
         self.painting: np.ndarray | None = None
         self._network_key = module_fingerprint(features) if cache_dir is not None else ""
 
