@@ -76,7 +76,9 @@ def _scales(text: str) -> tuple[float, ...]:
         scales = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
         scales = ()
-    if not scales or any(not 0.05 <= s <= 2.0 for s in scales):
+    from stylestudio.core.training.config import valid_style_scales
+
+    if not valid_style_scales(scales):
         raise argparse.ArgumentTypeError(f"scales between 0.05 and 2, e.g. 1,0.5 (not {text!r})")
     return scales
 

@@ -28,8 +28,9 @@ from stylestudio.core.quality.metrics import (
     relative_content_distance,
     relative_gram_distance,
 )
-from stylestudio.core.training.data import resize
-from stylestudio.core.training.losses import gram_matrix
+from stylestudio.core.training.config import valid_style_scales
+from stylestudio.core.training.data import resize_long_side
+from stylestudio.core.training.step import gram_targets
 
 
 class GatysOptimizer(str, enum.Enum):
@@ -50,7 +51,7 @@ class GatysConfig:
     style_scales: tuple[float, ...] = (1.0,)  # Gram terms at these fractions of the size
 
     def validated(self) -> GatysConfig:
-        if not self.style_scales or any(not 0.05 <= s <= 2.0 for s in self.style_scales):
+        if not valid_style_scales(self.style_scales):
             raise QualityBenchError("Gatys style scales must be numbers between 0.05 and 2.")
         if self.iterations < 1:
             raise QualityBenchError(f"Gatys needs at least 1 iteration, not {self.iterations}.")
@@ -69,11 +70,9 @@ class GatysResult:
 
 
 def _scaled(image: torch.Tensor, scale: float) -> torch.Tensor:
-    """``(1, 3, H, W)`` resized by ``scale`` (antialiased when shrinking; 1: itself)."""
-    if scale == 1.0:
-        return image
-    h, w = image.shape[-2:]
-    return resize(image, (max(16, round(h * scale)), max(16, round(w * scale))))
+    """``(1, 3, H, W)`` resized by ``scale`` exactly as ``gram_targets`` resizes the painting."""
+    long_side = max(16, round(max(image.shape[-2:]) * scale))
+    return resize_long_side(image[0], long_side, enlarge=True).unsqueeze(0)
 
 
 def _style_distance(
@@ -104,11 +103,9 @@ def gatys_transfer(
     start = time.perf_counter()
     device = torch.device(device)
     with torch.no_grad():
-        grams = {
-            scale: {layer: gram_matrix(f[layer])[0] for layer in cfg.style_layers}
-            for scale in cfg.style_scales
-            for f in [features(_scaled(to_tensor(painting, device), scale))]
-        }
+        grams = gram_targets(
+            features, to_tensor(painting, device)[0], cfg.style_scales, cfg.style_layers, device
+        )
         content = features(to_tensor(photo, device))[cfg.content_layer]
     x = to_tensor(photo, device).requires_grad_(True)
     evaluations = 0

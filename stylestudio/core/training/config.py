@@ -31,6 +31,11 @@ RESUME_FREE_FIELDS = frozenset(
 )
 
 
+def valid_style_scales(scales: tuple[float, ...]) -> bool:
+    """One or more Gram-target scales, each a fraction of the size between 0.05 and 2."""
+    return bool(scales) and all(0.05 <= s <= 2.0 for s in scales)
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """Everything that decides how a style is learned.
@@ -164,7 +169,7 @@ class TrainingConfig:
             raise bad("content_size and style_size must be at least crop_size")
         if not 4 <= self.generator_channels <= 256 or not 0 <= self.generator_blocks <= 32:
             raise bad("the generator size is out of range")
-        if not self.style_scales or any(not 0.05 <= s <= 2.0 for s in self.style_scales):
+        if not valid_style_scales(self.style_scales):
             raise bad("style_scales must be one or more numbers between 0.05 and 2")
         if not 0.1 <= self.min_crop_scale <= 1.0:
             raise bad("min_crop_scale must be between 0.1 and 1")
