@@ -276,6 +276,44 @@ def test_gatys_style_scales_are_checked_and_named(tiny):
     assert multi.label == "gatys:lbfgs(100 it, scales 1/0.5)"
 
 
+def test_gatys_distribution_terms_pull_towards_the_paintings_distributions(tiny):
+    """The trainer's feature-SWD and palette terms, added to Gatys, each bring the picture's
+    distribution nearer the painting's than the Gram objective alone does."""
+    from stylestudio.core.quality.images import QualityBenchError, to_tensor
+    from stylestudio.core.training import losses
+    from stylestudio.core.training.step import swd_targets
+
+    painting, photo = _painting(32, 40), _photo(32, 40)
+    plain = gatys_transfer(photo, painting, tiny, GatysConfig(iterations=12)).image
+    swd = gatys_transfer(photo, painting, tiny, GatysConfig(iterations=12, swd_weight=20.0)).image
+    color = gatys_transfer(
+        photo, painting, tiny, GatysConfig(iterations=12, color_weight=20.0)
+    ).image
+    layers = GatysConfig().style_layers
+    directions, goal = swd_targets(tiny, [to_tensor(painting)[0]], layers, 0, torch.device("cpu"))
+    colours = losses.color_projections()
+    colour_goal = losses.sorted_colors(to_tensor(painting)[0], colours)
+
+    def feature_gap(image):
+        with torch.no_grad():
+            return float(losses.swd_loss(tiny(to_tensor(image)), goal, directions))
+
+    def colour_gap(image):
+        return float(losses.color_loss(to_tensor(image), colour_goal, colours))
+
+    assert feature_gap(swd) < 0.9 * feature_gap(plain)
+    assert colour_gap(color) < 0.9 * colour_gap(plain)
+    with pytest.raises(QualityBenchError, match="distribution"):
+        GatysConfig(swd_weight=-1.0).validated()
+
+
+def test_gatys_label_names_the_distribution_terms(tiny):
+    from stylestudio.core.quality.methods import GatysMethod
+
+    both = GatysMethod(tiny, GatysConfig(swd_weight=5.0, color_weight=2.0))
+    assert both.label == "gatys:lbfgs(100 it, features SWD 5, colours SWD 2)"
+
+
 # --------------------------------------------------------------------------- Magenta
 
 

@@ -246,6 +246,18 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
         metavar="S,S,…",
         help="Gram terms at these fractions of the size, as the trainer's style_scales (1)",
     )
+    q.add_argument(
+        "--gatys-swd-weight",
+        type=float,
+        default=0.0,
+        help="weight of the trainer's feature-distribution (SWD) term in Gatys (0: off)",
+    )
+    q.add_argument(
+        "--gatys-color-weight",
+        type=float,
+        default=0.0,
+        help="weight of the trainer's palette (colour SWD) term in Gatys (0: off)",
+    )
     q.add_argument("--no-cache", action="store_true", help="recompute Gatys results")
     q.add_argument("--size", type=int, default=384, help="long side of the photos (384)")
     q.add_argument("--style-size", type=int, help="long side of the paintings (default --size)")
@@ -334,7 +346,12 @@ def run_quality(args: argparse.Namespace) -> int:
     )
     if args.gatys_style_weight is not None:
         gatys = replace(gatys, style_weight=args.gatys_style_weight)
-    gatys = replace(gatys, style_scales=args.gatys_style_scales)
+    gatys = replace(
+        gatys,
+        style_scales=args.gatys_style_scales,
+        swd_weight=args.gatys_swd_weight,
+        color_weight=args.gatys_color_weight,
+    )
     config = BenchConfig(
         size=args.size,
         style_size=args.style_size,

@@ -28,9 +28,10 @@ from stylestudio.core.quality.metrics import (
     relative_content_distance,
     relative_gram_distance,
 )
+from stylestudio.core.training import losses
 from stylestudio.core.training.config import valid_style_scales
 from stylestudio.core.training.data import resize_long_side
-from stylestudio.core.training.step import gram_targets
+from stylestudio.core.training.step import gram_targets, swd_targets
 
 
 class GatysOptimizer(str, enum.Enum):
@@ -49,6 +50,10 @@ class GatysConfig:
     style_layers: tuple[str, ...] = STYLE_LAYERS
     content_layer: str = CONTENT_LAYER
     style_scales: tuple[float, ...] = (1.0,)  # Gram terms at these fractions of the size
+    # The trainer's two distribution terms (``training.losses``), off by default: the sliced
+    # Wasserstein distance of the VGG feature vectors (style layers) and of the pixel colours.
+    swd_weight: float = 0.0
+    color_weight: float = 0.0
 
     def validated(self) -> GatysConfig:
         if not valid_style_scales(self.style_scales):
@@ -57,6 +62,8 @@ class GatysConfig:
             raise QualityBenchError(f"Gatys needs at least 1 iteration, not {self.iterations}.")
         if self.content_weight < 0 or self.style_weight <= 0:
             raise QualityBenchError("Gatys weights must be ≥ 0 (content) and > 0 (style).")
+        if self.swd_weight < 0 or self.color_weight < 0:
+            raise QualityBenchError("Gatys distribution weights (features, colours) must be ≥ 0.")
         return self
 
 
@@ -103,10 +110,16 @@ def gatys_transfer(
     start = time.perf_counter()
     device = torch.device(device)
     with torch.no_grad():
-        grams = gram_targets(
-            features, to_tensor(painting, device)[0], cfg.style_scales, cfg.style_layers, device
-        )
+        painting_t = to_tensor(painting, device)[0]
+        grams = gram_targets(features, painting_t, cfg.style_scales, cfg.style_layers, device)
         content = features(to_tensor(photo, device))[cfg.content_layer]
+        if cfg.swd_weight:
+            swd_directions, swd_goal = swd_targets(
+                features, [painting_t], cfg.style_layers, 0, device
+            )
+        if cfg.color_weight:
+            color_directions = losses.color_projections().to(device)
+            color_goal = losses.sorted_colors(painting_t, color_directions)
     x = to_tensor(photo, device).requires_grad_(True)
     evaluations = 0
     first: list[float] = []
@@ -118,6 +131,10 @@ def gatys_transfer(
         out = features(x)
         style = _style_distance(features, x, out, grams)
         loss = cfg.style_weight * style
+        if cfg.swd_weight:
+            loss = loss + cfg.swd_weight * losses.swd_loss(out, swd_goal, swd_directions)
+        if cfg.color_weight:
+            loss = loss + cfg.color_weight * losses.color_loss(x, color_goal, color_directions)
         if cfg.content_weight:
             loss = loss + cfg.content_weight * relative_content_distance(
                 out[cfg.content_layer], content

@@ -283,6 +283,10 @@ class GatysMethod:
         self.log = log
         scales = self.config.style_scales
         at = "" if scales == (1.0,) else ", scales " + "/".join(f"{x:g}" for x in scales)
+        if self.config.swd_weight:
+            at += f", features SWD {self.config.swd_weight:g}"
+        if self.config.color_weight:
+            at += f", colours SWD {self.config.color_weight:g}"
         self.label = f"gatys:{self.config.optimizer.value}({self.config.iterations} it{at})"
         self.painting: np.ndarray | None = None
         self._network_key = module_fingerprint(features) if cache_dir is not None else ""

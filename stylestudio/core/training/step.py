@@ -59,6 +59,32 @@ def gram_targets(
     return targets
 
 
+@torch.no_grad()
+def swd_targets(
+    extractor: nn.Module,
+    images: Sequence[torch.Tensor],
+    layers: Sequence[str],
+    seed: int,
+    device: torch.device,
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Per layer: fixed projection directions ``(C, C)`` and the sorted projections of every
+    ``(3, H, W)`` image's feature vectors together, at full scale (for ``losses.swd_loss``)."""
+    per_layer: dict[str, list[torch.Tensor]] = {}
+    for image in images:
+        feats = extractor(image.unsqueeze(0).to(device))
+        for layer in layers:
+            flat = feats[layer][0].float()
+            per_layer.setdefault(layer, []).append(flat.reshape(flat.shape[0], -1))
+    directions: dict[str, torch.Tensor] = {}
+    targets: dict[str, torch.Tensor] = {}
+    for layer, chunks in per_layer.items():
+        samples = torch.cat(chunks, 1)
+        channels = samples.shape[0]
+        directions[layer] = losses.projections(channels, channels, seed).to(device)
+        targets[layer] = losses.sorted_projections(samples, directions[layer])
+    return directions, targets
+
+
 def multi_scale_style_loss(
     extractor: nn.Module,
     out: torch.Tensor,
@@ -229,21 +255,10 @@ class TrainingStep:
         if self.uses_swd:
             self._set_swd_targets(style_images)
 
-    @torch.no_grad()
     def _set_swd_targets(self, style_images: Sequence[torch.Tensor]) -> None:
-        """The distribution of every painting's feature vectors together, at full scale."""
-        per_layer: dict[str, list[torch.Tensor]] = {}
-        for image in style_images:
-            feats = self.extractor(image.unsqueeze(0).to(self.device))
-            for layer in self.config.style_layers:
-                flat = feats[layer][0].float()
-                per_layer.setdefault(layer, []).append(flat.reshape(flat.shape[0], -1))
-        for layer, chunks in per_layer.items():
-            samples = torch.cat(chunks, 1)
-            channels = samples.shape[0]
-            directions = losses.projections(channels, channels, self.config.seed)
-            self.swd_directions[layer] = directions.to(self.device)
-            self.swd_targets[layer] = losses.sorted_projections(samples, self.swd_directions[layer])
+        self.swd_directions, self.swd_targets = swd_targets(
+            self.extractor, style_images, self.config.style_layers, self.config.seed, self.device
+        )
 
     # ---------------------------------------------------------------------------------------
     # losses
