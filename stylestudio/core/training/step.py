@@ -253,12 +253,9 @@ class TrainingStep:
         pixels = torch.cat([image.reshape(3, -1) for image in style_images], 1).to(self.device)
         self.color_target = losses.sorted_colors(pixels, self.color_directions)
         if self.uses_swd:
-            self._set_swd_targets(style_images)
-
-    def _set_swd_targets(self, style_images: Sequence[torch.Tensor]) -> None:
-        self.swd_directions, self.swd_targets = swd_targets(
-            self.extractor, style_images, self.config.style_layers, self.config.seed, self.device
-        )
+            self.swd_directions, self.swd_targets = swd_targets(
+                self.extractor, style_images, cfg.style_layers, cfg.seed, self.device
+            )
 
     # ---------------------------------------------------------------------------------------
     # losses
