@@ -138,6 +138,9 @@ def test_presets_are_valid_and_ordered():
         ("augment", ("rotate",)),
         ("style_weight", -1.0),
         ("lr_g", 0.0),
+        ("style_layer_weights", (1.0, 1.0)),  # four style layers
+        ("style_layer_weights", (0.0, 0.0, 0.0, 0.0)),
+        ("style_layer_weights", (1.0, 1.0, 1.0, -0.5)),
     ],
 )
 def test_invalid_settings_are_refused_with_one_sentence(field, value):
@@ -158,6 +161,17 @@ def test_config_round_trips_through_json_and_resume_key_ignores_steps():
         TrainingConfig.from_dict({"nonsense": 1})
 
 
+def test_layer_weights_are_written_only_when_set():
+    """Older manifests and checkpoints have no style_layer_weights; their resume keys stay."""
+    cfg = TrainingConfig.preset("quick")
+    assert "style_layer_weights" not in cfg.to_dict() and cfg.layer_weights is None
+    weighted = cfg.replace(style_layer_weights=(1.0, 1.0, 1.0, 0.2))
+    assert weighted.to_dict()["style_layer_weights"] == [1.0, 1.0, 1.0, 0.2]
+    assert weighted.layer_weights == dict(zip(cfg.style_layers, (1.0, 1.0, 1.0, 0.2), strict=True))
+    assert TrainingConfig.from_dict(json.loads(json.dumps(weighted.to_dict()))) == weighted
+    assert weighted.resume_key() != cfg.resume_key()
+
+
 def test_settings_and_events_import_without_torch():
     code = (
         "import sys; import stylestudio.core.training as t; "
@@ -169,6 +183,33 @@ def test_settings_and_events_import_without_torch():
 
 # ------------------------------------------------------------------------------------------
 # losses, augmentation, data
+
+
+def test_layer_weights_scale_each_layers_gram_error():
+    gen = torch.Generator().manual_seed(0)
+    feats = {"a": torch.rand(2, 4, 6, 6, generator=gen), "b": torch.rand(2, 5, 6, 6, generator=gen)}
+    targets = {k: losses.gram_matrix(torch.rand(1, v.shape[1], 6, 6, generator=gen))[0]
+               for k, v in feats.items()}  # fmt: skip
+    only_a = losses.gram_errors({"a": feats["a"]}, {"a": targets["a"]})
+    only_b = losses.gram_errors({"b": feats["b"]}, {"b": targets["b"]})
+    plain = losses.gram_errors(feats, targets)
+    torch.testing.assert_close(plain, (only_a + only_b) / 2)
+    torch.testing.assert_close(losses.gram_errors(feats, targets, {"a": 1.0, "b": 1.0}), plain)
+    weighted = losses.gram_errors(feats, targets, {"b": 0.25})
+    torch.testing.assert_close(weighted, (only_a + 0.25 * only_b) / 2)
+
+
+def test_training_step_passes_layer_weights_to_the_style_loss():
+    cfg = tiny_config(use_content=False, use_tv=False, use_adversarial=False, color_weight=0.0)
+    style = data.to_tensor(stripes(seed=0))
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    values = []
+    for weights in ((), tuple(0.5 for _ in cfg.style_layers)):
+        step = TrainingStep(cfg.replace(style_layer_weights=weights), tiny_features(cfg), CPU)
+        step.set_style_targets([style])
+        _, terms = step.generator_losses(x, torch.Generator().manual_seed(0), generator=lambda t: t)
+        values.append(float(terms["style"]))
+    assert values[1] == pytest.approx(values[0] * 0.5, rel=1e-5)
 
 
 def test_gram_is_normalised_by_c_h_w():

@@ -31,6 +31,10 @@ RESUME_FREE_FIELDS = frozenset(
 )
 
 
+#: Fields newer than the first manifests: written only when set (see ``to_dict``).
+_OMITTED_WHEN_DEFAULT = ("style_layer_weights",)
+
+
 def valid_style_scales(scales: tuple[float, ...]) -> bool:
     """One or more Gram-target scales, each a fraction of the size between 0.05 and 2."""
     return bool(scales) and all(0.05 <= s <= 2.0 for s in scales)
@@ -74,6 +78,10 @@ class TrainingConfig:
     augment: tuple[str, ...] = AUGMENT_KINDS  # differentiable augmentation for the discriminator
     content_layer: str = "relu4_1"
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+    #: One factor per style layer on its Gram error (empty: all 1). A deep layer such as relu5_1
+    #: sees whole motifs; at full weight it paints them over faces, at a fraction it lends the
+    #: painting's larger marks without that.
+    style_layer_weights: tuple[float, ...] = ()
     seed: int = 0
     checkpoint_every: int = 500
     preview_every: int = 100
@@ -202,6 +210,13 @@ class TrainingConfig:
                 raise bad(f"{layer!r} is not a VGG layer name such as relu3_1")
         if not self.style_layers and self.use_style:
             raise bad("style_layers must not be empty while the style loss is on")
+        if self.style_layer_weights:
+            if len(self.style_layer_weights) != len(self.style_layers):
+                raise bad("style_layer_weights needs one number per style layer")
+            if any(not 0 <= w <= 100 for w in self.style_layer_weights) or not any(
+                self.style_layer_weights
+            ):
+                raise bad("style_layer_weights must be between 0 and 100, not all 0")
         colour = self.use_color and self.color_weight > 0
         swd = self.use_swd and self.swd_weight > 0
         if not (self.use_content or self.use_style or colour or swd or self.use_adversarial):
@@ -217,12 +232,24 @@ class TrainingConfig:
         layers = set(self.style_layers) | {self.content_layer}
         return tuple(sorted(layers))
 
+    @property
+    def layer_weights(self) -> dict[str, float] | None:
+        """``{style layer: factor}``, or None when every layer weighs 1."""
+        if not self.style_layer_weights:
+            return None
+        return dict(zip(self.style_layers, self.style_layer_weights, strict=True))
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON values (tuples become lists)."""
-        return {
+        """Plain JSON values (tuples become lists). Fields added later are left out while they
+        hold their default, so older manifests and checkpoints keep their resume keys."""
+        data = {
             f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
             for f in dataclasses.fields(self)
         }
+        for name in _OMITTED_WHEN_DEFAULT:
+            if not data[name]:
+                del data[name]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:

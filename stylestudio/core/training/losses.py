@@ -47,16 +47,21 @@ def style_loss(
 
 
 def gram_errors(
-    features: Mapping[str, torch.Tensor], targets: Mapping[str, torch.Tensor]
+    features: Mapping[str, torch.Tensor],
+    targets: Mapping[str, torch.Tensor],
+    layer_weights: Mapping[str, float] | None = None,
 ) -> torch.Tensor:
     """``(N, P)``: for each batch item and each of P paintings, the mean over layers of the
-    relative Gram error. ``targets`` holds ``(P, C, C)`` per layer (or ``(C, C)``: P = 1)."""
+    relative Gram error (each times its ``layer_weights`` factor, default 1). ``targets`` holds
+    ``(P, C, C)`` per layer (or ``(C, C)``: P = 1)."""
     total = None
     for layer, target in targets.items():
         gram = gram_matrix(features[layer])  # (N, C, C)
         each = target if target.dim() == 3 else target.unsqueeze(0)  # (P, C, C)
         diff = (gram.unsqueeze(1) - each.unsqueeze(0)).pow(2).sum(dim=(2, 3))  # (N, P)
         term = diff / each.pow(2).sum(dim=(1, 2)).clamp_min(_TINY)
+        if layer_weights is not None:
+            term = term * layer_weights.get(layer, 1.0)
         total = term if total is None else total + term
     if total is None:
         raise ValueError("no style layers")

@@ -91,6 +91,7 @@ def multi_scale_style_loss(
     feats: Mapping[str, torch.Tensor],
     targets: Mapping[float, Mapping[str, torch.Tensor]],
     autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+    layer_weights: Mapping[str, float] | None = None,
 ) -> torch.Tensor:
     """Mean over scales of the style loss of ``out`` (whose features at scale 1 are ``feats``).
 
@@ -107,7 +108,7 @@ def multi_scale_style_loss(
             side = max(16, round(crop * scale))
             with autocast():
                 scale_feats = extractor(resize(out, (side, side)))
-        term = losses.gram_errors(scale_feats, layer_targets)  # (N, P)
+        term = losses.gram_errors(scale_feats, layer_targets, layer_weights)  # (N, P)
         total = term if total is None else total + term
     if total is None:
         raise ValueError("no style scales")
@@ -280,7 +281,12 @@ class TrainingStep:
             if not self.style_targets:
                 raise RuntimeError("set_style_targets() must be called first")
             terms["style"] = multi_scale_style_loss(
-                self.extractor, out, feats, self.style_targets, self._autocast
+                self.extractor,
+                out,
+                feats,
+                self.style_targets,
+                self._autocast,
+                cfg.layer_weights,
             )
         if self.uses_color:
             if self.color_target is None:
