@@ -171,7 +171,7 @@ class MultiStyleStep:
             feats[cfg.content_layer], target
         )
         terms["style"] = cfg.style_weight * multi_scale_style_loss(
-            self.extractor, out, feats, self.targets[style]
+            self.extractor, out, feats, self.targets[style], layer_weights=cfg.layer_weights
         )
         terms["tv"] = cfg.tv_weight * losses.tv_loss(out)
         if cfg.use_adversarial:
